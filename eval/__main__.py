@@ -1,0 +1,76 @@
+"""python -m eval [--qa FILE] [--corpus DIR ...] [--json OUT] [--report DIR] [--baseline]
+
+Measures; does not judge: exits 0 whatever the scores, 2 for a bad question file or corpus
+folder, 1 for any other error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from .runner import DEFAULT_CORPUS, DEFAULT_QA, QAFileError, build_store, eval_settings, load_qa, run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the answer service on a question set.")
+    p.add_argument("--qa", type=Path, default=DEFAULT_QA, help="question set, JSONL (default: eval/qa.jsonl)")
+    p.add_argument("--corpus", type=Path, nargs="+", default=[DEFAULT_CORPUS],
+                   help="folders or files to index (default: data/summaries)")
+    p.add_argument("--json", type=Path, help="write metrics and per-question rows here")
+    p.add_argument("--report", type=Path, help="write report.md and metrics.png into this folder")
+    p.add_argument("--baseline", action="store_true", help="also run the plain llama-index baseline")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    from rich.console import Console
+
+    from rag.offline import prepare_environment
+
+    prepare_environment()
+    err = Console(stderr=True)
+    try:
+        items = load_qa(args.qa)
+    except QAFileError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        return 2
+    missing = [str(p) for p in args.corpus if not p.exists()]
+    if missing:
+        err.print(f"[red]error:[/red] no such corpus folder or file: {', '.join(missing)}", highlight=False)
+        return 2
+
+    with tempfile.TemporaryDirectory(prefix="ema-eval-") as tmp:
+        settings = eval_settings(Path(tmp) / "store")
+        err.print(f"indexing {', '.join(map(str, args.corpus))} into a temporary store")
+        build_store(args.corpus, settings)
+
+        from rag.service import RagService
+
+        service = RagService(settings)
+        results = {"ours": run(items, service.answer, "ours"), "baseline": None}
+        if args.baseline:
+            from .baseline import Baseline
+
+            base = Baseline(args.corpus, settings)
+            results["baseline"] = run(items, base.answer, "baseline")
+
+    from .report import print_table, write_report
+
+    print_table(results)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+        err.print(f"wrote {args.json}")
+    if args.report:
+        err.print(f"wrote {write_report(results, args.report)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Show a run: a console table, a Markdown report and a bar chart (ours vs baseline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import metrics as m
+
+TABLE_METRICS = m.RATE_METRICS + ("latency_ms_p50", "latency_ms_p95", "n", "n_answerable", "n_unanswerable")
+LABELS = {
+    "answer_accuracy": "answer accuracy", "citation_accuracy": "citation accuracy",
+    "recall_at_1": "recall@1", "recall_at_3": "recall@3", "recall_at_5": "recall@5", "mrr": "MRR",
+    "refusal_accuracy": "refusal accuracy", "false_refusal_rate": "false refusal rate (lower is better)",
+    "latency_ms_p50": "latency p50 (ms)", "latency_ms_p95": "latency p95 (ms)",
+    "n": "questions", "n_answerable": "answerable", "n_unanswerable": "unanswerable",
+}
+
+
+def fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) <= 1 else f"{value:.0f}"
+    return str(value)
+
+
+def rows(results: dict) -> list[tuple[str, str, str]]:
+    ours, base = results["ours"], results.get("baseline")
+    return [(LABELS[k], fmt(ours.get(k)), fmt(base.get(k)) if base else "—") for k in TABLE_METRICS]
+
+
+def print_table(results: dict, console=None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    table = Table(title="Evaluation")
+    table.add_column("metric")
+    table.add_column("ours", justify="right")
+    table.add_column("baseline", justify="right")
+    for row in rows(results):
+        table.add_row(*row)
+    console.print(table)
+
+
+def _expected(row: dict) -> str:
+    exp = row["expected"]
+    if not row["answerable"]:
+        return "a refusal"
+    must = "; ".join(" / ".join(g) for g in exp["must_include"]) or "(anything)"
+    cites = ", ".join(" / ".join(str(c.get(k)) for k in ("medicine", "section", "ref") if c.get(k)) for c in exp["citations"])
+    return f"must include: {must}; citation: {cites}"
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def failures_md(metrics: dict) -> list[str]:
+    failed = [r for r in metrics["per_question"] if m.is_failure(r)]
+    if not failed:
+        return ["None."]
+    out = []
+    for r in failed:
+        out += [f"- **{r['id']}**: {r['question']}",
+                f"  - expected: {_expected(r)}",
+                f"  - got: {_one_line(r['answer']) or '(empty)'}",
+                f"  - wrong: {'; '.join(m.failure_reasons(r))}"]
+    return out
+
+
+def markdown(results: dict, chart: str | None = None) -> str:
+    definitions = (m.__doc__ or "").strip().splitlines()
+    lines = ["# Evaluation report", "", "| metric | ours | baseline |", "|---|---:|---:|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows(results)]
+    if chart:
+        lines += ["", f"![metrics]({chart})"]
+    lines += ["", "## Definitions", "", *definitions]
+    if results.get("baseline"):
+        lines += ["", "The baseline is " + " ".join(_baseline_doc())]
+    lines += ["", "## Failures (ours)", "", *failures_md(results["ours"])]
+    if results.get("baseline"):
+        base = results["baseline"]
+        n = sum(m.is_failure(r) for r in base["per_question"])
+        lines += ["", f"<details><summary>Failures (baseline): {n}</summary>", "", *failures_md(base), "", "</details>"]
+    return "\n".join(lines).strip() + "\n"
+
+
+def _baseline_doc() -> list[str]:
+    from . import baseline
+
+    text = " ".join((baseline.__doc__ or "").split())
+    return [text[0].lower() + text[1:]] if text else []
+
+
+def chart(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    keys = [k for k in m.RATE_METRICS if results["ours"].get(k) is not None]
+    series = [("ours", results["ours"], "#1f6fb4")]
+    if results.get("baseline"):
+        series.append(("baseline", results["baseline"], "#e08a2c"))
+    y = np.arange(len(keys))
+    height = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(9, 0.65 * len(keys) + 1.6), dpi=120)
+    for i, (name, values, color) in enumerate(series):
+        vals = [values.get(k) or 0.0 for k in keys]
+        pos = y - 0.4 + height * (i + 0.5)
+        bars = ax.barh(pos, vals, height, label=name, color=color)
+        ax.bar_label(bars, labels=[f"{v:.2f}" for v in vals], padding=3, fontsize=9)
+    ax.set_yticks(y, [LABELS[k] for k in keys], fontsize=10)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.12)
+    ax.set_xlabel("rate (0–1)")
+    ax.set_title(f"{' vs '.join(name for name, _, _ in series).capitalize()} on {results['ours']['n']} questions")
+    fig.legend(loc="lower center", ncol=len(series), frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_report(results: dict, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    chart(results, folder / "metrics.png")
+    out = folder / "report.md"
+    out.write_text(markdown(results, "metrics.png"), encoding="utf-8")
+    return out

@@ -1,0 +1,119 @@
+"""Line-level boilerplate rules for EMA documents: what to drop, and what only looks like it.
+
+Each rule matches a whole line, so dropping never cuts into a sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+REF_RE = re.compile(r"\bEMA/(?:[A-Z]+/)?\d{3,6}/\d{4}\b")
+OVERVIEW_REF_RE = re.compile(r"\bEMA/\d{5,6}/\d{4}\b")
+PRODUCT_RE = re.compile(r"\bEMEA/H/C/\d{6}\b")
+URL_LINE_RE = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.IGNORECASE)
+
+# The EMA address block printed on the first page of every overview PDF.
+_ADDRESS = (
+    r"Official address\b.*",
+    r"Address for visits and deliveries\b.*",
+    r"Send us a question\b.*",
+    r"An agency of the European Union\s*",
+    r"©\s*European Medicines Agency,?\s*\d{4}.*",
+    r"Reproduction is authorised provided the source is acknowledged\.?\s*",
+)
+# "Sida 2/3", "Page 2/3", "Seite 2/3" … a page counter on a line of its own.
+_PAGE = r"(?:Sida|Page|Seite|Página|Pagina|Strona|Sivu|Side|Blz\.?|Oldal|Stran|Lapa|Puslapis|Lehekülg|Strana|Σελίδα|Страница)\s*\d+\s*(?:/|of|av|von|de|di|z)\s*\d+"
+# Navigation and chrome of the EMA web page as docling renders it.
+_WEB = (
+    r"\[RSS\]\(.*\)",
+    r"#*\s*Page contents",
+    r"Expand section",
+    r"Collapse section",
+    r"\[?Back to top\]?(?:\(.*\))?",
+    r"#*\s*Share this page",
+    r"(?:\*\*)?This page was last updated on(?:\*\*)?.*",
+    r"<!--\s*image\s*-->",
+    r"icon \w+",
+    r"This medicine is authorised for use in the European Union",
+    r"#*\s*(?:Authorised|Withdrawn|Refused|Suspended|Medicine|Human|Veterinary)",
+    r"-\s*(?:Application under evaluation|CHMP opinion|European Commission decision)",
+    r"-\s*\[[^\]]+\]\(#[^)]*\)",  # in-page table of contents
+)
+# The per-language document download lists of the web page.
+_DOWNLOADS = (
+    r".{1,120}\s:\s*EPAR\s*-\s*.+",
+    r"Reference Number:\s*\S+",
+    r".{1,40}\([A-Z]{2}\)\s*\([\d.,]+\s*[KMG]?B\s*-\s*[A-Z]+\)",
+    r"(?:\*\*)?First published:(?:\*\*)?.*",
+    r"\[?View\]?(?:\(.*\))?",
+    r"\[?Other languages \(\d+\)\]?(?:\(.*\))?",
+    r"\d{2}/\d{2}/\d{4}",
+    r"Adopted",
+    r"CHMP summary of (?:positive|negative) opinion for .+",
+    r".+-H-C-\d{6}-\d{4}\s*:\s*EPAR.*",
+)
+
+_DROP_ANY = re.compile(r"^\s*(?:" + "|".join(_ADDRESS) + r")\s*$", re.IGNORECASE)
+_DROP_WEB = re.compile(r"^\s*(?:" + "|".join(_WEB + _DOWNLOADS) + r")\s*$", re.IGNORECASE)
+_BARE_REF = re.compile(r"^\s*(?:EMA/(?:[A-Z]+/)?\d{3,6}/\d{4}|EMEA/H/C/\d{6})\s*$")
+_TITLE = re.compile(r"^\s*[^\s()][^()]{0,60}\s\([^()]{2,80}\)\s*$")  # "Lumykras (sotorasib)"
+
+
+def is_boilerplate(line: str, web: bool) -> bool:
+    """Address block, page counters and link-annotation URLs; web-page chrome only when `web`."""
+    if _DROP_ANY.match(line) or (URL_LINE_RE.match(line) and "://" in line):
+        return True
+    return web and bool(_DROP_WEB.match(line))
+
+
+def is_page_marker(line: str) -> bool:
+    return bool(re.match(rf"^\s*{_PAGE}\s*$", line, re.IGNORECASE))
+
+
+def is_bare_reference(line: str) -> bool:
+    return bool(_BARE_REF.match(line))
+
+
+def is_title_line(line: str, medicine: str | None) -> bool:
+    """'Lumykras (sotorasib)': the running title that page footers repeat."""
+    if not _TITLE.match(line):
+        return False
+    return medicine is None or line.strip().lower().startswith(medicine.lower())
+
+
+def strip_footers(lines: list[str], medicine: str | None) -> list[str]:
+    """Remove page footers: a page counter with the title and reference lines printed around it.
+
+    In PDF text a footer "Opzelura (ruxolitinib) EMA/169873/2023 Sida 2/2" arrives either on one
+    line or spread over up to three; only lines next to a page counter are treated as footer.
+    """
+    drop: set[int] = set()
+    for i, line in enumerate(lines):
+        if is_page_marker(line) or _footer_on_one_line(line, medicine):
+            drop.add(i)
+            j = i - 1
+            while j >= 0 and i - j <= 3:
+                prev = lines[j]
+                if not prev.strip():
+                    j -= 1
+                    continue
+                if is_bare_reference(prev) or is_title_line(prev, medicine):
+                    drop.add(j)
+                    j -= 1
+                    continue
+                break
+    return [line for i, line in enumerate(lines) if i not in drop]
+
+
+def _footer_on_one_line(line: str, medicine: str | None) -> bool:
+    m = re.match(rf"^\s*(.+?\))\s+(EMA/\d{{3,6}}/\d{{4}})\s+{_PAGE}\s*$", line, re.IGNORECASE)
+    return bool(m) and is_title_line(m.group(1), medicine)
+
+
+def strip_markdown(line: str) -> str:
+    """Markdown to plain text for one line: links keep their label, emphasis marks go."""
+    line = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", line)
+    line = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line)
+    line = line.replace("**", "").replace("__", "")
+    line = re.sub(r"^#{1,6}\s+", "", line)
+    return line.rstrip()

@@ -1,0 +1,332 @@
+"""Turn the text of one EMA document into metadata and sections keyed by canonical heading."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import clean
+from .headings import UNKNOWN_KEY, HeadingMatch, match_heading
+
+TokenCounter = Callable[[str], int]
+
+
+@dataclass
+class Section:
+    key: str
+    title: str  # the heading as the document writes it
+    text: str  # original text, paragraphs separated by blank lines
+    page: int | None = None
+    part: int = 0  # >0 when a long section was split
+
+
+@dataclass
+class ParsedDocument:
+    medicine: str | None
+    substance: str | None
+    language: str
+    ref: str | None
+    product_number: str | None
+    sections: list[Section]
+    epar_overview_ref: str | None = None  # the overview number an EPAR web page lists
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Line:
+    text: str
+    page: int | None
+
+
+def parse(pages: list[str], fmt: str, *, max_tokens: int = 480, count_tokens: TokenCounter | None = None) -> ParsedDocument:
+    count_tokens = count_tokens or _estimate_tokens
+    web = fmt == "markdown"
+    lines = _lines(pages, fmt)
+    full = "\n".join(line.text for line in lines)
+
+    epar_ref = _epar_overview_ref(full) if web else None
+    product = _product_number(full)
+    ref = epar_ref if web else _first_overview_ref(full)
+
+    headings = _find_headings(lines)
+    medicine = _medicine_name(headings, lines, web)
+    body = [ln for ln in lines if not clean.is_boilerplate(ln.text, web)]
+    body = _strip_footers(body, medicine)
+    headings = _find_headings(body)
+
+    notes: list[str] = []
+    if headings:
+        sections = _split_sections(body, headings, web)
+    else:
+        text = _paragraphs([ln.text for ln in body], web)
+        sections = [Section(UNKNOWN_KEY, medicine or "", text, body[0].page if body else None)] if text else []
+        notes.append("no EMA section headings found: ingested as one section of unknown key")
+
+    language = _language(headings, full)
+    substance = _substance(lines, medicine, full)
+    sections = [part for s in sections for part in _split_long(s, max_tokens, count_tokens)]
+    return ParsedDocument(medicine, substance, language, ref, product, sections, epar_ref, notes)
+
+
+def _lines(pages: list[str], fmt: str) -> list[_Line]:
+    out: list[_Line] = []
+    for number, page in enumerate(pages, start=1):
+        text = page.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+        if number == 1 and fmt == "markdown":
+            text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.DOTALL)
+        for raw in text.split("\n"):
+            line = clean.strip_markdown(raw) if fmt == "markdown" else raw.rstrip()
+            is_heading_mark = fmt == "markdown" and raw.lstrip().startswith("#")
+            out.append(_Line(("#" * _level(raw) + " " + line) if is_heading_mark else line,
+                             number if fmt == "pdf" else None))
+    return out
+
+
+def _level(raw: str) -> int:
+    return len(raw.lstrip()) - len(raw.lstrip().lstrip("#"))
+
+
+def _find_headings(lines: list[_Line]) -> dict[int, tuple[HeadingMatch, int]]:
+    """Index of heading line -> (match, how many lines it spans). Wrapped headings span two."""
+    found: dict[int, tuple[HeadingMatch, int]] = {}
+    i = 0
+    while i < len(lines):
+        text = lines[i].text
+        m = match_heading(text)
+        span = 1
+        if m is None and i + 1 < len(lines) and text.strip() and not text.rstrip().endswith((".", ":")):
+            m = match_heading(text.strip() + " " + lines[i + 1].text.strip())
+            span = 2
+        if m is not None and not _is_web_only(m, text):
+            found[i] = (m, span)
+            i += span
+        else:
+            i += 1
+    return _consistent(found)
+
+
+def _is_web_only(m: HeadingMatch, text: str) -> bool:
+    # "Overview", "Product details" … are headings only where the page marks them as such.
+    return m.name is None and not text.lstrip().startswith("#")
+
+
+def _consistent(found: dict[int, tuple[HeadingMatch, int]]) -> dict[int, tuple[HeadingMatch, int]]:
+    """Keep headings that name the document's main medicine (or none), dropping stray questions."""
+    names = Counter(m.name.lower() for m, _ in found.values() if m.name)
+    if not names:
+        return found
+    main, count = names.most_common(1)[0]
+    if count < 2:
+        return found
+    return {i: (m, s) for i, (m, s) in found.items() if not m.name or _same_name(m.name, main)}
+
+
+def _same_name(a: str, b: str) -> bool:
+    a, b = a.lower().strip(), b.lower().strip()
+    return a == b or a.rstrip("s") == b.rstrip("s") or a.startswith(b + " ") or b.startswith(a + " ")
+
+
+def _medicine_name(headings: dict[int, tuple[HeadingMatch, int]], lines: list[_Line], web: bool) -> str | None:
+    names = Counter(m.name for m, _ in headings.values() if m.name)
+    if names:
+        return names.most_common(1)[0][0]
+    for ln in lines[:40]:
+        t = ln.text.strip()
+        if web and t.startswith("# "):
+            return t[2:].strip()
+        m = re.match(r"^([A-Z][\w-]{1,40})\s+\([^()]+\)\s*$", t)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _substance(lines: list[_Line], medicine: str | None, full: str) -> str | None:
+    if medicine:
+        rx = re.compile(rf"^\s*{re.escape(medicine)}\s+\(([^()]+)\)\s*$", re.IGNORECASE)
+        for ln in lines[:60]:
+            m = rx.match(ln.text)
+            if m:
+                return m.group(1).strip()
+    patterns = (
+        r"Active substance\s+([a-z][\w -]{2,60}?)(?:\s+International|\s*$)",
+        r"contains the active substance ([a-z][\w-]+(?: [a-z][\w-]+)?)",
+        r"innehåller den aktiva substansen ([a-zåäö][\w-]+)",
+        r"enthält den Wirkstoff ([a-zäöü][\w-]+)",
+        r"contient la substance active ([a-zéè][\w-]+)",
+    )
+    for p in patterns:
+        m = re.search(p, full, re.MULTILINE)
+        if m:
+            return m.group(1).strip().rstrip(".,")
+    return None
+
+
+def _first_overview_ref(full: str) -> str | None:
+    m = clean.OVERVIEW_REF_RE.search(full)
+    return m.group(0) if m else None
+
+
+def _epar_overview_ref(full: str) -> str | None:
+    m = re.search(r"EPAR\s*-\s*Medicine overview[\s\S]{0,200}?Reference Number:\s*(EMA/\d{5,6}/\d{4})", full, re.IGNORECASE)
+    if m:
+        return m.group(1)
+    m = re.search(r"EPAR summary for the public[\s\S]{0,200}?Reference Number:\s*(EMA/\d{5,6}/\d{4})", full, re.IGNORECASE)
+    return m.group(1) if m else None
+
+
+def _product_number(full: str) -> str | None:
+    m = clean.PRODUCT_RE.search(full)
+    return m.group(0) if m else None
+
+
+def _strip_footers(lines: list[_Line], medicine: str | None) -> list[_Line]:
+    kept_texts = clean.strip_footers([ln.text for ln in lines], medicine)
+    # strip_footers only removes lines; walk both lists to keep page numbers aligned.
+    out: list[_Line] = []
+    j = 0
+    for ln in lines:
+        if j < len(kept_texts) and ln.text == kept_texts[j]:
+            out.append(ln)
+            j += 1
+    return out
+
+
+_SUBHEAD = "\x00"  # marks a web sub-heading line inside a section until paragraphs are built
+_NEWS = re.compile(r"^#+\s*News on\b", re.IGNORECASE)
+
+
+def _split_sections(lines: list[_Line], headings: dict[int, tuple[HeadingMatch, int]], web: bool) -> list[Section]:
+    sections: list[Section] = []
+    current: tuple[HeadingMatch, str, int | None] | None = None
+    buf: list[str] = []
+    skipping = False
+
+    def flush() -> None:
+        if current is not None:
+            text = _paragraphs(buf, web)
+            if text and not all(line.startswith(_SUBHEAD) or not line.strip() for line in buf):
+                m, title, page = current
+                sections.append(Section(m.key, title, text, page))
+
+    i = 0
+    while i < len(lines):
+        if i in headings:
+            flush()
+            m, span = headings[i]
+            title = " ".join(lines[k].text.strip().lstrip("#").strip() for k in range(i, i + span))
+            current, buf, skipping = (m, title, lines[i].page), [], False
+            i += span
+            continue
+        text = lines[i].text
+        if web and _NEWS.match(text):
+            skipping = True  # news links are not part of the overview
+        elif current is not None and not skipping:
+            is_sub = web and text.lstrip().startswith("#")
+            buf.append(_SUBHEAD + text.lstrip("#").strip() if is_sub else text)
+        i += 1
+    flush()
+    return _merge_repeated(sections)
+
+
+def _merge_repeated(sections: list[Section]) -> list[Section]:
+    """Keep distinct parts for repeated keys (older layouts split what_is into two headings)."""
+    seen: Counter[str] = Counter()
+    for s in sections:
+        s.part = seen[s.key]
+        seen[s.key] += 1
+    return sections
+
+
+_BULLET = re.compile(r"^\s*(?:[•●▪◦\-–*]|\d+[.)])\s+")
+
+
+def _paragraphs(lines: list[str], web: bool) -> str:
+    """Re-flow wrapped PDF lines into paragraphs; paragraphs are separated by a blank line."""
+    lengths = sorted(len(s.rstrip()) for s in lines if s.strip())
+    if not lengths:
+        return ""
+    full_width = lengths[int(len(lengths) * 0.9) - 1 if len(lengths) > 1 else 0]
+    paras: list[str] = []
+    cur: list[str] = []
+    pending_blank = False
+    for raw in lines:
+        line = raw.replace(_SUBHEAD, "").strip()
+        if not line:
+            pending_blank = bool(cur)
+            continue
+        continues = bool(cur) and line[:1].islower() and not _BULLET.match(line)
+        if cur and not continues:
+            prev = cur[-1]
+            ends = prev.endswith((".", ":", "?", "!", ";", "”", '"'))
+            short = len(prev) < 0.8 * full_width
+            if web or pending_blank or _BULLET.match(line) or (ends and short):
+                paras.append(" ".join(cur))
+                cur = []
+        cur.append(line)
+        pending_blank = False
+    if cur:
+        paras.append(" ".join(cur))
+    return "\n\n".join(re.sub(r"[ \t]+", " ", p).strip() for p in paras if p.strip())
+
+
+def _split_long(section: Section, max_tokens: int, count: TokenCounter) -> list[Section]:
+    if count(section.text) <= max_tokens:
+        return [section]
+    parts: list[str] = []
+    cur: list[str] = []
+    for para in _pieces(section.text.split("\n\n"), max_tokens, count):
+        if cur and count("\n\n".join(cur + [para])) > max_tokens:
+            parts.append("\n\n".join(cur))
+            cur = []
+        cur.append(para)
+    if cur:
+        parts.append("\n\n".join(cur))
+    base = section.part * 1000
+    return [Section(section.key, section.title, text, section.page, base + n) for n, text in enumerate(parts)]
+
+
+def _pieces(paras: list[str], max_tokens: int, count: TokenCounter) -> list[str]:
+    """Paragraphs, with any single paragraph over the limit cut at sentence ends."""
+    out: list[str] = []
+    for para in paras:
+        if count(para) <= max_tokens:
+            out.append(para)
+            continue
+        cur = ""
+        for sentence in re.split(r"(?<=[.!?])\s+", para):
+            while count(sentence) > max_tokens:  # a "sentence" with no full stop at all
+                cut = max(1, len(sentence) // 2)
+                out.append(sentence[:cut]) if not cur else None
+                sentence = sentence[cut:]
+            if cur and count(cur + " " + sentence) > max_tokens:
+                out.append(cur)
+                cur = sentence
+            else:
+                cur = (cur + " " + sentence).strip()
+        if cur:
+            out.append(cur)
+    return out
+
+
+def _estimate_tokens(text: str) -> int:
+    return int(len(re.findall(r"\w+|[^\w\s]", text)) * 1.5)
+
+
+_STOP = {
+    "en": {"the", "and", "is", "of", "with", "used", "for", "in"},
+    "sv": {"och", "är", "som", "med", "för", "av", "används", "det"},
+    "de": {"und", "ist", "der", "die", "mit", "wird", "für", "von"},
+    "fr": {"et", "est", "les", "des", "avec", "pour", "dans", "une"},
+}
+
+
+def _language(headings: dict[int, tuple[HeadingMatch, int]], full: str) -> str:
+    votes = Counter(m.language for m, _ in headings.values() if m.name)
+    if votes:
+        return votes.most_common(1)[0][0]
+    words = Counter(w.lower() for w in re.findall(r"\w+", full[:20000]))
+    scores = {lang: sum(words[w] for w in stop) for lang, stop in _STOP.items()}
+    best = max(scores, key=lambda k: scores[k])
+    return best if scores[best] > 0 else "unknown"

@@ -1,0 +1,250 @@
+"""Files in, sections with embeddings and citation metadata out, upserted into the store.
+
+Per document: parse, skip if unchanged (same fingerprint), otherwise embed, upsert by stable id
+(document + section), and only then delete the document's stale sections, so an interrupted run
+never leaves a document with fewer sections than before.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Callable, Iterator
+
+from rag.settings import Settings
+
+from .headings import english_title
+from .loaders import SUPPORTED_SUFFIXES, Skip, load
+from .parse import ParsedDocument, parse
+
+PARSER_VERSION = "1"
+IGNORED_NAMES = ("SOURCES.md", "README*", "LICENSE*", "NOTICE*", ".*")
+
+
+@dataclass
+class FileResult:
+    path: Path
+    status: str  # added | updated | unchanged | skipped | ignored
+    reason: str = ""
+    doc: ParsedDocument | None = None
+    ref_inferred: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class IngestReport:
+    files: list[FileResult]
+    store_count: int
+    removed_sections: int = 0
+
+    @property
+    def skipped(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "skipped"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.skipped else 0
+
+
+class IngestBusy(RuntimeError):
+    pass
+
+
+def collect_files(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
+    """Supported files under the given paths; explicitly named files are always tried."""
+    files: list[Path] = []
+    ignored: list[FileResult] = []
+    for path in paths:
+        if path.is_dir():
+            for f in sorted(p for p in path.rglob("*") if p.is_file()):
+                if any(fnmatch(f.name, pat) for pat in IGNORED_NAMES):
+                    ignored.append(FileResult(f, "ignored", "not an overview (documentation file)"))
+                elif f.suffix.lower() in SUPPORTED_SUFFIXES:
+                    files.append(f)
+                else:
+                    ignored.append(FileResult(f, "ignored", f"unsupported file type {f.suffix or '(none)'}"))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"no such file or folder: {path}")
+    return files, ignored
+
+
+@contextmanager
+def ingest_lock(settings: Settings) -> Iterator[None]:
+    """One ingest at a time per store; a second one is told so instead of racing the first."""
+    lock_dir = settings.store_dir if not settings.server_mode else settings.model_cache_dir
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_dir / ".ingest.lock", "w")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IngestBusy(
+                f"another ingest is writing to this store ({lock_dir}); wait for it to finish"
+            ) from None
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def ingest(
+    paths: list[Path],
+    settings: Settings,
+    *,
+    reset: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> IngestReport:
+    from rag.embedder import get_embedder
+    from rag.store import SectionStore
+
+    files, ignored = collect_files(paths)
+    with ingest_lock(settings):
+        embedder = get_embedder(settings)
+        store = SectionStore(settings)
+        if reset:
+            store.reset()
+        results = _parse_all(files, settings, embedder.count_tokens, progress)
+        existing = store.entries()
+        _drop_duplicates(results, existing)
+        _infer_references(results, existing)
+        removed = 0
+        for result in results:
+            if result.status == "skipped":
+                continue
+            if progress:
+                progress(result.name)
+            removed += _write(result, store, embedder, existing)
+        return IngestReport(results + ignored, store.count(), removed)
+
+
+def _parse_all(files, settings, count_tokens, progress) -> list[FileResult]:
+    results = []
+    for path in files:
+        try:
+            loaded = load(path, settings.max_file_bytes)
+            doc = parse(loaded.pages, loaded.format, max_tokens=settings.max_section_tokens, count_tokens=count_tokens)
+        except Skip as exc:
+            results.append(FileResult(path, "skipped", str(exc)))
+            continue
+        result = FileResult(path, "pending", doc=doc, notes=loaded.notes + doc.notes)
+        result.raw_hash = hashlib.sha256(loaded.raw).hexdigest()  # type: ignore[attr-defined]
+        if not doc.sections:
+            result.status, result.reason = "skipped", "no text left after removing boilerplate"
+        elif not doc.medicine:
+            result.status, result.reason = "skipped", "no medicine name found (not an EMA overview?)"
+        results.append(result)
+    return results
+
+
+def _drop_duplicates(results: list[FileResult], existing: dict[str, dict]) -> None:
+    seen_hash: dict[str, str] = {}
+    seen_name: dict[str, str] = {}
+    stored = {m.get("raw_hash"): m.get("doc_id") for m in existing.values()}
+    for r in results:
+        if r.status == "skipped":
+            continue
+        h = r.raw_hash  # type: ignore[attr-defined]
+        if h in seen_hash:
+            r.status, r.reason = "skipped", f"duplicate of {seen_hash[h]}"
+        elif stored.get(h) not in (None, r.name):
+            r.status, r.reason = "skipped", f"duplicate of {stored[h]} (already in the store)"
+        elif r.name in seen_name:
+            r.status, r.reason = "skipped", f"another file named {r.name} was ingested in this run ({seen_name[r.name]})"
+        else:
+            seen_hash[h] = r.name
+            seen_name[r.name] = str(r.path)
+
+
+def _infer_references(results: list[FileResult], existing: dict[str, dict]) -> None:
+    """A translation with no number takes it from the EPAR page of the same medicine. Never invented."""
+    overview: dict[str, str] = {}
+    product: dict[str, str] = {}
+    for meta in existing.values():
+        med = str(meta.get("medicine", "")).lower()
+        if meta.get("epar_overview_ref"):
+            overview.setdefault(med, meta["epar_overview_ref"])
+        if meta.get("product_number"):
+            product.setdefault(med, meta["product_number"])
+    for r in results:
+        if r.doc and r.status != "skipped":
+            med = r.doc.medicine.lower()
+            if r.doc.epar_overview_ref:
+                overview[med] = r.doc.epar_overview_ref
+            if r.doc.product_number:
+                product[med] = r.doc.product_number
+    for r in results:
+        if not r.doc or r.status == "skipped":
+            continue
+        med = r.doc.medicine.lower()
+        if not r.doc.ref and med in overview:
+            r.doc.ref, r.ref_inferred = overview[med], True
+            r.notes.append(f"reference number {r.doc.ref} taken from the EPAR page of {r.doc.medicine}")
+        if not r.doc.product_number and med in product:
+            r.doc.product_number = product[med]
+
+
+def _fingerprint(r: FileResult, settings: Settings) -> str:
+    d = r.doc
+    parts = [r.raw_hash, PARSER_VERSION, settings.embed_model, d.ref or "", d.product_number or "",  # type: ignore[attr-defined]
+             str(r.ref_inferred), str(settings.max_section_tokens)]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+def section_id(doc_id: str, key: str, part: int) -> str:
+    return f"{doc_id}#{key}" + (f".{part}" if part else "")
+
+
+def _write(r: FileResult, store, embedder, existing: dict[str, dict]) -> int:
+    doc = r.doc
+    assert doc is not None
+    doc_id = r.name
+    fp = _fingerprint(r, store.settings)
+    old = {i: m for i, m in existing.items() if m.get("doc_id") == doc_id}
+    ids = [section_id(doc_id, s.key, s.part) for s in doc.sections]
+    if old and set(old) == set(ids) and all(m.get("fingerprint") == fp for m in old.values()):
+        r.status = "unchanged"
+        return 0
+
+    texts, metas = [], []
+    for s in doc.sections:
+        title_en = english_title(s.key, doc.medicine)
+        texts.append(f"{doc.medicine}: {title_en}\n{s.title}\n\n{s.text}")
+        metas.append({
+            "medicine": doc.medicine,
+            "substance": doc.substance or "",
+            "language": doc.language,
+            "section": s.key,
+            "section_title": s.title,
+            "section_title_en": title_en,
+            "part": s.part,
+            "ref": doc.ref or "",
+            "ref_inferred": r.ref_inferred,
+            "product_number": doc.product_number or "",
+            "epar_overview_ref": doc.epar_overview_ref or "",
+            "source": r.name,
+            "page": s.page or 0,
+            "fingerprint": fp,
+            "raw_hash": r.raw_hash,  # type: ignore[attr-defined]
+        })
+    vectors = embedder.get_text_embedding_batch(texts)
+
+    from rag.store import make_node
+
+    nodes = [make_node(i, doc_id, s.text, m, v) for i, s, m, v in zip(ids, doc.sections, metas, vectors)]
+    store.upsert(nodes)
+    stale = [i for i in old if i not in set(ids)]
+    store.delete(stale)
+    r.status = "updated" if old else "added"
+    return len(stale)

@@ -1,0 +1,107 @@
+"""What the corpus covers, read from the store's metadata, and which of it a question names."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+# Endings of international non-proprietary names: a word with one of these is very likely a
+# medicine, so a question about one the corpus does not hold is refused rather than guessed at.
+INN_SUFFIXES = (
+    "mab", "nib", "tinib", "ciclib", "parib", "lisib", "rafenib", "sib", "fen", "profen", "prazole",
+    "sartan", "pril", "olol", "statin", "azole", "cillin", "mycin", "cycline", "floxacin", "vir",
+    "parin", "glutide", "gliflozin", "gliptin", "tide", "oxetine", "azepam", "triptan", "dronate",
+    "setron", "lukast", "dipine", "semide", "thiazide", "caine", "amol", "kinra", "umab",
+    "ximab", "zumab", "formin", "glinide", "profen", "coxib", "tropin", "relin", "platin", "taxel",
+    "rubicin", "mustine", "trexate", "cortisone", "olone", "azepam", "zolam",
+)
+
+
+@dataclass
+class Medicine:
+    name: str
+    substance: str | None = None
+    refs: set[str] = field(default_factory=set)
+    product_numbers: set[str] = field(default_factory=set)
+    languages: set[str] = field(default_factory=set)
+    sources: set[str] = field(default_factory=set)
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name, "active_substance": self.substance, "refs": sorted(self.refs),
+            "product_numbers": sorted(self.product_numbers), "languages": sorted(self.languages),
+            "sources": sorted(self.sources),
+        }
+
+
+class Catalogue:
+    def __init__(self, metadatas: list[dict], vocabulary: set[str] | None = None) -> None:
+        meds: dict[str, Medicine] = {}
+        for m in metadatas:
+            name = str(m.get("medicine") or "").strip()
+            if not name:
+                continue
+            med = meds.setdefault(name.lower(), Medicine(name))
+            med.substance = med.substance or (m.get("substance") or None)
+            if m.get("ref"):
+                med.refs.add(m["ref"])
+            if m.get("product_number"):
+                med.product_numbers.add(m["product_number"])
+            med.languages.add(m.get("language") or "")
+            med.sources.add(m.get("source") or "")
+        self.medicines = sorted(meds.values(), key=lambda x: x.name.lower())
+        self.vocabulary = vocabulary or set()
+        self._terms: dict[str, Medicine] = {}
+        for med in self.medicines:
+            self._terms[med.name.lower()] = med
+            if med.substance:
+                self._terms[med.substance.lower()] = med
+
+    @property
+    def names(self) -> list[str]:
+        return [m.name for m in self.medicines]
+
+    def find(self, text: str) -> list[Medicine]:
+        """Medicines named in text: exact, Swedish/English genitive, or a small typo."""
+        found: list[Medicine] = []
+        for word in _words(text):
+            med = self._match(word)
+            if med and med not in found:
+                found.append(med)
+        return found
+
+    def _match(self, word: str) -> Medicine | None:
+        w = word.lower()
+        for cand in (w, w[:-1] if w.endswith("s") else w, w[:-2] if w.endswith("'s") else w):
+            if cand in self._terms:
+                return self._terms[cand]
+        if len(w) >= 5:
+            close = difflib.get_close_matches(w, list(self._terms), n=1, cutoff=0.8)
+            if close:
+                return self._terms[close[0]]
+        return None
+
+    def unknown_medicines(self, text: str) -> list[str]:
+        """Words that look like medicine names but are not in the corpus."""
+        out = []
+        words = _words(text)
+        for i, word in enumerate(words):
+            w = word.lower()
+            if self._match(word) or w in self.vocabulary or len(w) < 5:
+                continue
+            inn_like = w.endswith(INN_SUFFIXES) and w.isalpha()
+            brand_like = word[0].isupper() and i > 0 and word[1:].islower() and w not in _COMMON_CAPITALISED
+            if inn_like or brand_like:
+                out.append(word)
+        return out
+
+
+_COMMON_CAPITALISED = {
+    "europe", "european", "sweden", "swedish", "english", "svenska", "engelska", "agency", "union",
+    "please", "thanks", "hello", "could", "would", "should", "which", "where", "there", "april",
+}
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿ][\w'’-]*", text)

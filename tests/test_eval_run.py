@@ -1,0 +1,69 @@
+"""`python -m eval` end to end on a four-question set over the seed corpus, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "data" / "summaries"
+
+TINY = [
+    {"id": "con-often", "question": "How often is Conexxence given?", "language": "en", "answerable": True,
+     "must_include": [["6 months", "sjätte månad"]], "citations": [{"medicine": "Conexxence", "section": "how_used"}]},
+    {"id": "lum-dose", "question": "What is the recommended dose of Lumykras?", "language": "en", "answerable": True,
+     "must_include": [["960 mg"]],
+     "citations": [{"medicine": "Lumykras", "ref": "EMA/685702/2021", "section": "how_used"}]},
+    {"id": "opz-sv", "question": "Vad används Opzelura för?", "language": "sv", "answerable": True,
+     "must_include": [["vitiligo"]], "citations": [{"medicine": "Opzelura", "section": "what_is"}],
+     "note": "extra fields are ignored"},
+    {"id": "ibuprofen", "question": "What is the maximum daily dose of ibuprofen?", "language": "en",
+     "answerable": False, "must_include": [], "citations": []},
+]
+
+
+def run_eval(model_cache_dir, *args) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MODEL_CACHE_DIR": str(model_cache_dir)}
+    return subprocess.run([sys.executable, "-m", "eval", *map(str, args)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_eval_run_writes_metrics_json_and_report(tmp_path, model_cache_dir):
+    qa = tmp_path / "tiny.jsonl"
+    qa.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in TINY), encoding="utf-8")
+    out, report = tmp_path / "out.json", tmp_path / "report"
+
+    proc = run_eval(model_cache_dir, "--qa", qa, "--corpus", SEEDS, "--json", out, "--report", report)
+
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert set(results) == {"ours", "baseline"} and results["baseline"] is None
+    ours = results["ours"]
+    for key in ("answer_accuracy", "citation_accuracy", "recall_at_1", "recall_at_3", "recall_at_5", "mrr",
+                "refusal_accuracy", "false_refusal_rate", "latency_ms_p50", "latency_ms_p95"):
+        assert key in ours
+    assert (ours["n"], ours["n_answerable"], ours["n_unanswerable"]) == (4, 3, 1)
+    assert ours["answer_accuracy"] == 1.0, [(r["id"], r["answer"]) for r in ours["per_question"]]
+    assert ours["refusal_accuracy"] == 1.0
+    rows = {r["id"]: r for r in ours["per_question"]}
+    assert set(rows) == {row["id"] for row in TINY}
+    assert rows["lum-dose"]["first_citation"]["medicine"] == "Lumykras"
+    assert rows["ibuprofen"]["refused"] and rows["ibuprofen"]["latency_ms"] > 0
+    assert "answer accuracy" in proc.stdout
+    assert (report / "report.md").read_text(encoding="utf-8").startswith("# Evaluation report")
+    assert (report / "metrics.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_question_file_exits_2_naming_the_line(tmp_path, model_cache_dir):
+    qa = tmp_path / "bad.jsonl"
+    qa.write_text(json.dumps(TINY[0]) + "\n\n" + '{"id": "x", "question": "Why?", "answerable": "yes"}\n',
+                  encoding="utf-8")
+
+    proc = run_eval(model_cache_dir, "--qa", qa, "--corpus", SEEDS)
+
+    assert proc.returncode == 2
+    assert "line 3" in proc.stderr and "answerable" in proc.stderr
+    assert "Traceback" not in proc.stderr

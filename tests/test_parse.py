@@ -1,0 +1,154 @@
+"""Parsing the seed documents into EMA sections, as the real loader and parser see them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ingest.headings import match_heading
+from ingest.loaders import load
+from ingest.parse import parse
+
+from .conftest import SEEDS
+
+ALL_KEYS = {"what_is", "how_used", "how_works", "benefits", "risks", "why_authorised", "safe_use", "other_info"}
+EXPECTED = {
+    "lumykras_sv.txt": ("Lumykras", "sotorasib", "sv", "EMA/685702/2021", "EMEA/H/C/005522", ALL_KEYS | {"missing_info"}),
+    "opzelura_sv.txt": ("Opzelura", "ruxolitinib", "sv", "EMA/169873/2023", "EMEA/H/C/005843", ALL_KEYS),
+    "conexxence_sv.txt": ("Conexxence", "denosumab", "sv", None, None, ALL_KEYS),
+    # The EPAR web page has no "How does Conexxence work?" section, but adds the page's own.
+    "conexxence_en.md": ("Conexxence", "denosumab", "en", "EMA/201153/2025", "EMEA/H/C/006268",
+                         (ALL_KEYS - {"how_works"}) | {"product_details", "authorisation_details", "product_information"}),
+}
+
+BOILERPLATE = (
+    "Domenico Scarlattilaan", "Official address", "Send us a question", "Address for visits",
+    "An agency of the European Union", "Reproduction is authorised", "Sida 2/", "Sida 3/",
+    "First published", "Other languages", "български", "(BG)", "KB - PDF", "Reference Number",
+    "Expand section", "Page contents", "Back to top", "http://", "https://", "[View]",
+)
+
+
+def parsed(name: str):
+    loaded = load(SEEDS / name, 50 * 1024 * 1024)
+    return parse(loaded.pages, loaded.format)
+
+
+def all_text(doc) -> str:
+    return re.sub(r"\s+", " ", " ".join(s.text for s in doc.sections))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_seed_metadata_and_section_keys(name):
+    medicine, substance, language, ref, product, keys = EXPECTED[name]
+    doc = parsed(name)
+    assert (doc.medicine, doc.substance, doc.language) == (medicine, substance, language)
+    assert (doc.ref, doc.product_number) == (ref, product)
+    assert {s.key for s in doc.sections} == keys
+    assert all(s.text.strip() for s in doc.sections)
+
+
+def test_epar_page_lists_the_overview_number_not_other_documents():
+    doc = parsed("conexxence_en.md")
+    assert doc.epar_overview_ref == "EMA/201153/2025"
+    assert "EMA/210370/2025" not in all_text(doc)  # the assessment report's number is a list entry
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_no_boilerplate_survives(name):
+    text = all_text(parsed(name))
+    for junk in BOILERPLATE:
+        assert junk not in text, junk
+    # A page footer is the title, the reference and a page counter; none of it is answer text.
+    assert not re.search(r"\((?:sotorasib|ruxolitinib)\)\s*EMA/", text)
+    assert not re.search(r"\bView\b", text)
+
+
+def _overview_sentences(raw: str, web: bool) -> list[str]:
+    """Sentences of the overview as the file holds them, found without the parser's rules."""
+    if web:
+        body = raw.split("## Overview", 1)[1].split("## Product information", 1)[0]
+        body = body.split("Conexxence : EPAR - Medicine overview", 1)[0]
+        body = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", body)
+        lines = [ln for ln in body.splitlines() if not ln.startswith("#") and ln.strip() not in ("Expand section", "Collapse section")]
+    else:
+        lines = [ln for ln in raw.splitlines()
+                 if not re.search(r"Official address|Address for visits|Send us a question|An agency of|©|Sida \d|^https?://|^\s*EMA/|^\s*EMEA/|^\s*\w+ \(\w+\)\s*$", ln)
+                 and not re.search(r"\?\s*$|^\s*Sammanfattning av|^\s*Mer information om \w+\s*$", ln)]
+    flat = re.sub(r"\s+", " ", " ".join(lines))
+    sentences = re.split(r"(?<=[.;])\s+(?=[A-Z•ÅÄÖ])", flat)
+    return [s.strip() for s in sentences if len(s.split()) >= 5 and s.rstrip().endswith((".", ";"))]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_overview_sentence_survives(name):
+    raw = (SEEDS / name).read_text(encoding="utf-8")
+    text = all_text(parsed(name))
+    sentences = _overview_sentences(raw, name.endswith(".md"))
+    assert len(sentences) >= 15
+    missing = [s for s in sentences if s.lstrip("• ") not in text]
+    assert not missing, missing[:3]
+
+
+def test_web_page_details_sections_hold_the_facts():
+    doc = parsed("conexxence_en.md")
+    by_key = {s.key: s.text for s in doc.sections}
+    assert "M05BX04" in by_key["product_details"]
+    assert "Drugs for treatment of bone diseases" in by_key["product_details"]
+    assert "Fresenius Kabi Deutschland GmbH" in by_key["authorisation_details"]
+    assert "18/07/2025" in by_key["authorisation_details"]
+    assert by_key["other_info"].startswith("Conexxence received a marketing authorisation")
+
+
+def test_older_epar_summary_layout_splits_what_is_in_two():
+    text = (
+        "EMA/123456/2010\nEMEA/H/C/000999\n\nEPAR summary for the public\n\nOldmed\nexamplimab\n\n"
+        "What is Oldmed?\nOldmed is a medicine that contains the active substance examplimab.\n\n"
+        "What is Oldmed used for?\nOldmed is used to treat adults with example disease.\n\n"
+        "How is Oldmed used?\nOldmed is given as an infusion every 2 weeks.\n\n"
+        "How does Oldmed work?\nIt blocks an example receptor.\n\n"
+        "How has Oldmed been studied?\nOne study in 300 patients compared it with placebo.\n\n"
+        "What is the risk associated with Oldmed?\nThe most common side effect is headache.\n\n"
+        "Why has Oldmed been approved?\nThe benefits were found to outweigh the risks.\n\n"
+        "Other information about Oldmed\nThe European Commission granted a marketing authorisation in 2010.\n"
+    )
+    doc = parse([text], "text")
+    keys = [(s.key, s.part) for s in doc.sections]
+    assert keys[:2] == [("what_is", 0), ("what_is", 1)]
+    assert {k for k, _ in keys} == {"what_is", "how_used", "how_works", "benefits", "risks", "why_authorised", "other_info"}
+    assert (doc.medicine, doc.substance, doc.ref, doc.language) == ("Oldmed", "examplimab", "EMA/123456/2010", "en")
+
+
+def test_text_without_headings_becomes_one_unknown_section():
+    doc = parse(["Some notes about a medicine.\n\nNothing here follows the EMA layout."], "text")
+    assert [s.key for s in doc.sections] == ["unknown"]
+    assert any("no EMA section headings" in n for n in doc.notes)
+
+
+def test_long_section_is_split_at_paragraphs_and_keeps_its_key():
+    paras = [f"Paragraph {i} says that Longmed is given once a day with water and food. " * 6 for i in range(12)]
+    text = "Longmed (longinib)\nWhat is Longmed and what is it used for?\nLongmed treats things.\nHow is Longmed used?\n" + "\n\n".join(paras)
+    doc = parse([text], "text", max_tokens=200, count_tokens=lambda t: len(t.split()))
+    parts = [s for s in doc.sections if s.key == "how_used"]
+    assert len(parts) > 1
+    assert all(len(p.text.split()) <= 200 for p in parts)
+    assert len({p.part for p in parts}) == len(parts)
+    joined = " ".join(p.text for p in parts)
+    assert all(para.strip() in joined for para in paras)
+
+
+@pytest.mark.parametrize("line,key", [
+    ("Hur används Lumykras?", "how_used"),
+    ("## How is Conexxence used?", "how_used"),
+    ("What measures are being taken to ensure the safe and effective use of Opzelura?", "safe_use"),
+    ("Vilken information om Lumykras saknas för närvarande?", "missing_info"),
+    ("Welche Risiken sind mit Examplimab verbunden?", "risks"),
+])
+def test_heading_table_matches(line, key):
+    assert match_heading(line).key == key
+
+
+def test_sentence_that_mentions_a_heading_is_not_a_heading():
+    assert match_heading("Mer information om Lumykras finns på EMA:s webbplats:") is None
+    assert match_heading("Mer information om biosimilarer finns här.") is None
