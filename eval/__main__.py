@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     from rag.offline import prepare_environment
 
     prepare_environment()
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         items = load_qa(args.qa)
     except QAFileError as exc:
@@ -48,7 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ema-eval-") as tmp:
         settings = eval_settings(Path(tmp) / "store")
         err.print(f"indexing {', '.join(map(str, args.corpus))} into a temporary store")
-        build_store(args.corpus, settings)
+        try:
+            build_store(args.corpus, settings)
+        except RuntimeError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            return 1
 
         from rag.service import RagService
 

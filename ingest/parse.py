@@ -40,7 +40,7 @@ class _Line:
     page: int | None
 
 
-def parse(pages: list[str], fmt: str, *, max_tokens: int = 480, count_tokens: TokenCounter | None = None) -> ParsedDocument:
+def parse(pages: list[str], fmt: str, *, max_tokens: int = 440, count_tokens: TokenCounter | None = None) -> ParsedDocument:
     count_tokens = count_tokens or _estimate_tokens
     web = fmt == "markdown"
     lines = _lines(pages, fmt)
@@ -205,7 +205,8 @@ def _split_sections(lines: list[_Line], headings: dict[int, tuple[HeadingMatch, 
 
     def flush() -> None:
         if current is not None:
-            text = _paragraphs(buf, web)
+            lines_ = _label_records(buf) if web and current[0].key in _DETAIL_KEYS else buf
+            text = _paragraphs(lines_, web)
             if text and not all(line.startswith(_SUBHEAD) or not line.strip() for line in buf):
                 m, title, page = current
                 sections.append(Section(m.key, title, text, page))
@@ -237,6 +238,53 @@ def _merge_repeated(sections: list[Section]) -> list[Section]:
         s.part = seen[s.key]
         seen[s.key] += 1
     return sections
+
+
+_DETAIL_KEYS = {"product_details", "authorisation_details"}
+# Field labels of the EPAR web page's detail tables, which docling flattens into runs of text.
+_LABELS = (
+    "Name of medicine", "Active substance", "International non-proprietary name (INN) or common name",
+    "Therapeutic area (MeSH)", "Anatomical therapeutic chemical (ATC) code", "Pharmacotherapeutic group",
+    "Therapeutic indication", "EMA product number", "Marketing authorisation holder", "Opinion adopted",
+    "Opinion status", "Marketing authorisation issued", "Revision", "Biosimilar", "Generic", "Orphan",
+    "Additional monitoring", "Conditional approval", "Exceptional circumstances", "Accelerated assessment",
+)
+_LABEL_RX = re.compile("(" + "|".join(re.escape(x) for x in sorted(_LABELS, key=len, reverse=True)) + r")(?=\s|$)")
+
+
+def _label_records(lines: list[str]) -> list[str]:
+    """'Label value' runs and label-only lines become one 'Label: value' paragraph per field."""
+    segments: list[str] = []
+    for raw in lines:
+        line = raw.replace(_SUBHEAD, "").strip()
+        if not line:
+            continue
+        cuts = [m.start() for m in _LABEL_RX.finditer(line)] if _LABEL_RX.match(line) else []
+        if not cuts:
+            segments.append(line)
+            continue
+        cuts.append(len(line))
+        segments.extend(line[a:b].strip() for a, b in zip(cuts, cuts[1:]))
+    out: list[str] = []
+    record: str | None = None
+    for seg in segments:
+        m = _LABEL_RX.match(seg)
+        if m and m.end() <= len(seg):
+            if record is not None:
+                out += [record, ""]
+            label, value = seg[: m.end()], seg[m.end():].strip()
+            record = f"{label}: {value}" if value else f"{label}:"
+        elif record is not None and (record.endswith(":") or (not seg.endswith(".") and len(seg) < 80)):
+            item = seg.lstrip("-• ").strip()
+            record = f"{record} {item}" if record.endswith(":") else f"{record}{'; ' if seg.startswith('-') else ', '}{item}"
+        else:
+            if record is not None:
+                out += [record, ""]
+                record = None
+            out += [seg, ""]
+    if record is not None:
+        out.append(record)
+    return out
 
 
 _BULLET = re.compile(r"^\s*(?:[•●▪◦\-–*]|\d+[.)])\s+")

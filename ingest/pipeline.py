@@ -143,7 +143,7 @@ def _parse_all(files, settings, count_tokens, progress) -> list[FileResult]:
         if not doc.sections:
             result.status, result.reason = "skipped", "no text left after removing boilerplate"
         elif not doc.medicine:
-            result.status, result.reason = "skipped", "no medicine name found (not an EMA overview?)"
+            result.notes.append("no medicine name found: sections are stored without one")
         results.append(result)
     return results
 
@@ -178,14 +178,14 @@ def _infer_references(results: list[FileResult], existing: dict[str, dict]) -> N
         if meta.get("product_number"):
             product.setdefault(med, meta["product_number"])
     for r in results:
-        if r.doc and r.status != "skipped":
+        if r.doc and r.doc.medicine and r.status != "skipped":
             med = r.doc.medicine.lower()
             if r.doc.epar_overview_ref:
                 overview[med] = r.doc.epar_overview_ref
             if r.doc.product_number:
                 product[med] = r.doc.product_number
     for r in results:
-        if not r.doc or r.status == "skipped":
+        if not r.doc or not r.doc.medicine or r.status == "skipped":
             continue
         med = r.doc.medicine.lower()
         if not r.doc.ref and med in overview:
@@ -219,10 +219,11 @@ def _write(r: FileResult, store, embedder, existing: dict[str, dict]) -> int:
 
     texts, metas = [], []
     for s in doc.sections:
-        title_en = english_title(s.key, doc.medicine)
-        texts.append(f"{doc.medicine}: {title_en}\n{s.title}\n\n{s.text}")
+        medicine = doc.medicine or ""
+        title_en = english_title(s.key, medicine or "the medicine")
+        texts.append(f"{medicine}: {title_en}\n{s.title}\n\n{s.text}".lstrip(": "))
         metas.append({
-            "medicine": doc.medicine,
+            "medicine": medicine,
             "substance": doc.substance or "",
             "language": doc.language,
             "section": s.key,

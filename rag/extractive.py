@@ -9,11 +9,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import glossary
-from .intent import CUES
 from .retriever import Ranked, tokens
 from .sentences import spans
 
 MAX_QUOTE_CHARS = 420
+
+
+@dataclass(frozen=True)
+class SentenceWeights:
+    """Added to a sentence's cosine with the question; tuned on eval/qa.jsonl."""
+
+    overlap: float = 0.02  # shared words and glossary concepts
+    pointer: float = 0.05  # penalty: "see the package leaflet" lines
+    position: float = 0.002  # penalty per sentence from the section start
+    extend: float = 0.05  # a neighbour this close to the best joins the quote
 
 
 @dataclass
@@ -52,18 +61,13 @@ class SentenceEmbeddings:
         return cached
 
 
-def _cue_hits(sentence: str, section_key: str) -> float:
-    s = " " + sentence.lower()
-    cues = CUES.get(section_key, ())
-    hits = sum(1 for c in cues if re.search(r"(?<![\w])" + re.escape(c.rstrip("=")), s))
-    return min(hits, 3) / 3
-
-
 def choose(
     question: str,
     query_embedding: list[float],
     ranked: list[Ranked],
     sentence_vectors: SentenceEmbeddings,
+    must_match: re.Pattern[str] | None = None,
+    weights: SentenceWeights = SentenceWeights(),
 ) -> Quote | None:
     """The best contiguous run of up to three sentences from the top-ranked section."""
     if not ranked:
@@ -78,25 +82,28 @@ def choose(
     cos = vecs @ q
     q_tokens = set(tokens(question))
     q_concepts = glossary.concepts(question)
-    numbers = set(re.findall(r"\d+", question))
     scores = []
     for i, (a, b) in enumerate(sents):
         sent = text[a:b]
         overlap = len(q_tokens & set(tokens(sent))) / max(len(q_tokens), 1)
         if q_concepts:
             overlap += len(q_concepts & glossary.concepts(sent)) / len(q_concepts)
-        has_number = bool(numbers & set(re.findall(r"\d+", sent)))
         boilerplate = _is_pointer(sent)
-        score = cos[i] + 0.04 * overlap + 0.02 * has_number + 0.015 * _cue_hits(sent, top.meta.get("section", "")) - 0.05 * boilerplate
+        w = weights
+        score = cos[i] + w.overlap * overlap - w.pointer * boilerplate - w.position * i
+        if must_match is not None and not must_match.search(sent):
+            score -= 10.0
         scores.append(score)
     best = int(np.argmax(scores))
+    if scores[best] < -5:
+        return None
     start, end = sents[best]
     # Extend to a neighbour that scores nearly as well, keeping the quote short and contiguous.
     for _ in range(2):
         i_prev = _index_of_start(sents, start) - 1
         i_next = _index_of_end(sents, end) + 1
         options = [i for i in (i_prev, i_next) if 0 <= i < len(sents)]
-        options = [i for i in options if scores[i] >= scores[best] - 0.012]
+        options = [i for i in options if scores[i] >= scores[best] - weights.extend or _lead_in(text, start, end, sents[i])]
         if not options:
             break
         pick = max(options, key=lambda i: scores[i])
@@ -105,6 +112,11 @@ def choose(
             break
         start, end = new_start, new_end
     return Quote(top, start, end, float(cos[best]))
+
+
+def _lead_in(text: str, start: int, end: int, other: tuple[int, int]) -> bool:
+    """A quote ending in ':' introduces what follows ("used to treat the following conditions:")."""
+    return text[start:end].rstrip().endswith(":") and other[0] >= end
 
 
 def _index_of_end(sents, end):

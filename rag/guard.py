@@ -6,6 +6,7 @@ import bisect
 import re
 import unicodedata
 
+from . import glossary
 from .intent import CUES
 from .retriever import tokens
 
@@ -16,13 +17,20 @@ _INJECTION = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
-# Words that carry no topic of their own in a question about a medicine.
+# Words that carry no topic of their own in a question about a medicine (question filler).
 _GENERIC = set(
     tokens(
-        "use using used uses take taking taken takes get medicine medicines drug drugs treatment patient patients "
-        "tell know please explain information about summary summaries overview ema eu say says said "
-        "läkemedel läkemedlet behandling patient patienter berätta information sammanfattning "
-        "recommend recommended rekommenderas rekommenderad much many long often"
+        "use using used uses take taking taken takes get gets got give gives medicine medicines drug drugs "
+        "treatment patient patients person people someone tell know please explain information about summary "
+        "summaries overview ema eu say says said find read see look show main kind type sort way part thing "
+        "things each every day days week weeks large largest small smallest high highest low lowest big first "
+        "last next other another same different new old good best bad worse better cause causes problem "
+        "problems issue issues happen happens hold holds wide whole full total number amount level levels "
+        "why where whose whom name named called mean means happen matter important possible available "
+        "läkemedel läkemedlet behandling patient patienter berätta information sammanfattning vem vilka "
+        "recommend recommended rekommenderas rekommenderad much many long often stor största liten minsta "
+        "första sista annan andra samma ny gammal bra bäst dålig orsak orsaka problem hända finnas hitta läsa "
+        "man använda använder kan får ska bör måste"
     )
 )
 _CUE_TOKENS = {t for cues in CUES.values() for cue in cues for t in tokens(cue.rstrip("="))}
@@ -54,6 +62,8 @@ class Vocabulary:
         self._stems = sorted({t for text in texts for t in tokens(text) if len(t) >= 3})
 
     def knows(self, stem: str) -> bool:
+        if glossary.concepts(stem):
+            return True
         i = bisect.bisect_left(self._stems, stem[:4])
         while i < len(self._stems) and self._stems[i].startswith(stem[:4]):
             s = self._stems[i]
@@ -62,11 +72,68 @@ class Vocabulary:
             i += 1
         return False
 
-    def off_topic(self, question: str, medicine_terms: set[str]) -> list[str]:
-        """Topic words of the question, when none of them occurs anywhere in the corpus."""
+    def off_topic(self, question: str, medicine_terms: set[str], has_intent: bool) -> list[str]:
+        """Topic words of the question that the corpus never uses, when they dominate the question.
+
+        With a recognised section intent, only a question made (almost) entirely of unknown topic
+        words is off topic; English words are often missing from Swedish documents, so one or two
+        unknown words alone do not decide.
+        """
         topic = [t for t in tokens(question)
                  if t not in _GENERIC and t not in _CUE_TOKENS and t not in medicine_terms and not t.isdigit() and len(t) >= 3]
-        if not topic:
-            return []
         unknown = [t for t in topic if not self.knows(t)]
-        return unknown if len(unknown) == len(topic) else []
+        if not unknown:
+            return []
+        mostly = len(unknown) >= 3 and len(unknown) >= 0.75 * len(topic)
+        if len(unknown) == len(topic) or mostly or (not has_intent and len(unknown) >= 2):
+            return unknown
+        return []
+
+
+# Topics EMA overviews never cover: prices, reimbursement, stock, where to buy.
+_OUT_OF_SCOPE = re.compile(
+    r"\b(?:price|prices|cost|costs|costing|expensive|cheap|reimburs\w*|subsid\w*|insurance|in stock|buy|purchase|"
+    r"pris|priset|kostar|kostnad\w*|dyr|billig\w*|subvention\w*|högkostnadsskydd\w*|köpa|i lager)\b",
+    re.IGNORECASE,
+)
+
+
+def out_of_scope(question: str) -> bool:
+    return bool(_OUT_OF_SCOPE.search(question))
+
+
+_WANTS_NUMBER = re.compile(
+    r"\b(?:how many|how much|what percentage|what proportion|what share|hur många|hur mycket|hur stor andel)\b",
+    re.IGNORECASE,
+)
+_WANTS_DATE = re.compile(
+    r"\b(?:what date|which date|on what date|when was|when did|in which year|what year|vilket datum|vilket år|"
+    r"när blev|när fick|när godkändes)\b",
+    re.IGNORECASE,
+)
+NUMBER = re.compile(r"\d")
+DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{1,2}/\d{4}\b")
+
+
+# A unit the question asks in, and how the overviews write it (English and Swedish).
+_UNITS = (
+    (r"\b(?:milligrams?|mg)\b", r"\d\s*mg\b"),
+    (r"\b(?:grams?|gram)\b", r"\d\s*(?:g|grams?|gram)\b"),
+    (r"\b(?:millilitres?|milliliters?|ml)\b", r"\d\s*ml\b"),
+    (r"\b(?:percent|per cent|percentage|procent|%)", r"\d\s*(?:%|procent|per cent|percent)"),
+    (r"\b(?:months?|månad\w*)\b", r"(?:month|månad)"),
+    (r"\b(?:weeks?|veck\w*)\b", r"(?:week|veck)"),
+    (r"\b(?:hours?|timm\w*)\b", r"(?:hour|timm)"),
+)
+
+
+def answer_shape(question: str) -> re.Pattern[str] | None:
+    """What a quote must contain to answer a "when", "how many" or unit question."""
+    if _WANTS_DATE.search(question):
+        return DATE
+    for asked, written in _UNITS:
+        if re.search(asked, question, re.IGNORECASE):
+            return re.compile(written, re.IGNORECASE)
+    if _WANTS_NUMBER.search(question):
+        return NUMBER
+    return None

@@ -59,12 +59,13 @@ CUES: dict[str, tuple[str, ...]] = {
     ),
     "other_info": (
         "more information", "further information", "where can i", "website", "marketing authorisation valid",
-        "when was", "when did", "date", "mer information", "webbplats", "när=",
+        "when was", "when did", "date", "read more", "learn more", "mer information", "läsa mer", "webbplats", "när=",
     ),
     "authorisation_details": (
         "holder", "company", "marketed by", "manufacturer", "who markets", "when was", "authorised on",
         "opinion", "chmp", "product number", "innehavare", "innehar", "företag", "tillverkare",
-        "marketing authorisation holder", "address of the",
+        "marketing authorisation holder", "holds the marketing", "holds its marketing", "address of the",
+        "innehar godkännandet",
     ),
     "product_details": (
         "atc", "therapeutic area", "pharmacotherapeutic", "inn=", "common name", "mesh", "class",
@@ -89,7 +90,7 @@ def question_language(question: str) -> str:
     return "sv" if sv > en else "en"
 
 
-def section_prior(question: str) -> dict[str, float]:
+def section_prior(question: str, fallback: bool = True) -> dict[str, float]:
     """Section key -> weight in [0, 1]; the best-cued key gets 1."""
     q = " " + re.sub(r"\s+", " ", question.lower()) + " "
     scores: dict[str, float] = {}
@@ -103,7 +104,7 @@ def section_prior(question: str) -> dict[str, float]:
         if hits:
             scores[key] = hits
     if not scores:
-        if re.match(r"\s*(?:what is|what's|vad är)\b", q):
+        if fallback and re.match(r"\s*(?:what is|what's|vad är)\b", q):
             return {"what_is": 1.0}
         return {}
     top = max(scores.values())

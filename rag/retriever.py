@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,9 +75,16 @@ class Retriever:
         self.nodes: list[TextNode] = []
         self.catalogue = Catalogue([])
         self._bm25 = None
+        self._checked = 0.0
+        self.recheck_s = 2.0
 
     # index of all sections, rebuilt when the store changes ---------------------------------
     def refresh(self, force: bool = False) -> None:
+        """Re-read the store when it changed; checked at most every `recheck_s` seconds."""
+        now = time.monotonic()
+        if not force and self._version is not None and now - self._checked < self.recheck_s:
+            return
+        self._checked = now
         entries = self.store.entries()
         version = (len(entries), hash(tuple(sorted((i, m.get("fingerprint")) for i, m in entries.items()))))
         with self._lock:
@@ -119,7 +127,8 @@ class Retriever:
         query_embedding: list[float] | None = None,
         top_k: int = 5,
     ) -> list[Ranked]:
-        self.refresh()
+        if self._version is None:
+            self.refresh()
         if not self.nodes:
             return []
         w = self.weights

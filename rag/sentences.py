@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-# A sentence ends at . ! ? ; or : followed by space and something that starts a new one, or at a
+# A sentence ends at . ! or ? followed by space and something that starts a new one, or at a
 # paragraph break. Abbreviations common in the overviews do not end sentences.
-_END = re.compile(r"(?<=[.!?;:])\s+(?=[A-ZÅÄÖÜÉ0-9•\-–(\"”'])|\n\s*\n|\n(?=[•\-–] )")
+_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖÜÉ0-9•\-–(\"”'])|\n\s*\n|\n(?=[•\-–] )")
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|approx|ca|t\.ex|bl\.a|s\.k|dvs|etc|no|nr|vs|Dr|mg)\.|\b[A-Z]\.)$")
 
 

@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 class Thresholds:
     """Evidence below these is too weak to quote; calibrated on eval/qa.jsonl (see README)."""
 
-    section_dense: float = 0.78
-    sentence_dense: float = 0.78
+    section_dense: float = 0.77
+    sentence_dense: float = 0.77
 
 
 class RagService:
@@ -90,13 +90,15 @@ class RagService:
             return self._refusal(question, lang, say(lang, "too_long", n=len(q), limit=limit), "too_long")
         self.retriever.refresh()
         catalogue = self.retriever.catalogue
-        covered = say(lang, "covered", medicines=", ".join(catalogue.names))
+        covered = say(lang, "covered", medicines=_list_names(catalogue.names))
         if not catalogue.medicines:
             return self._refusal(question, lang, say(lang, "empty_store"), "empty_store")
         if guard.is_injection(q):
             return self._refusal(question, lang, f"{say(lang, 'injection')} {covered}", "injection")
 
         text = guard.retrieval_text(q)
+        if guard.out_of_scope(text):
+            return self._refusal(question, lang, f"{say(lang, 'out_of_scope')} {covered}", "out_of_scope")
         named = catalogue.find(text)
         unknown = catalogue.unknown_medicines(text)
         if unknown:
@@ -108,11 +110,14 @@ class RagService:
         elif not meds:
             meds = self._from_history(history)
         terms = {t for m in catalogue.medicines for t in guard.tokens(f"{m.name} {m.substance or ''}")}
-        off = self._vocabulary().off_topic(text, terms)
+        prior = section_prior(text)
+        off = self._vocabulary().off_topic(text, terms, has_intent=bool(section_prior(text, fallback=False)))
         if off:
             return self._refusal(question, lang, f"{say(lang, 'not_covered')} {covered}", "off_topic", meds)
 
-        prior = section_prior(text)
+        missing = self._missing_section(meds, prior)
+        if missing:
+            return self._refusal(question, lang, f"{say(lang, 'no_section', medicine=', '.join(meds))} {covered}", "no_section", meds)
         embedding = self.embedder.get_query_embedding(text)
         ranked = self.retriever.retrieve(text, medicines=meds or None, language=lang, prior=prior, query_embedding=embedding)
         return _Context(question, text, lang, meds, prior, embedding, ranked, covered)
@@ -122,7 +127,7 @@ class RagService:
         retrieved = [r.to_dict() for r in ctx.ranked]
         if not ctx.ranked or ctx.ranked[0].dense < t.section_dense:
             return self._refusal(ctx.question, ctx.lang, f"{say(ctx.lang, 'not_covered')} {ctx.covered}", "weak_section", ctx.medicines, retrieved)
-        quote = choose(ctx.text, ctx.embedding, ctx.ranked, self.sentence_vectors)
+        quote = choose(ctx.text, ctx.embedding, ctx.ranked, self.sentence_vectors, must_match=guard.answer_shape(ctx.text))
         if quote is None or quote.score < t.sentence_dense:
             return self._refusal(ctx.question, ctx.lang, f"{say(ctx.lang, 'not_covered')} {ctx.covered}", "weak_sentence", ctx.medicines, retrieved)
         top = quote.ranked
@@ -135,6 +140,15 @@ class RagService:
 
     def _refusal(self, question, lang, message, reason, medicines=None, retrieved=None) -> Answer:
         return Answer(question, message, True, [], self.mode, retrieved or [], lang, medicines or [], reason)
+
+    def _missing_section(self, meds: list[str], prior: dict[str, float]) -> bool:
+        """The question is plainly about a section that no overview of the named medicine has."""
+        top = [k for k, v in prior.items() if v >= 1.0]
+        if not meds or len(top) != 1:
+            return False
+        wanted = {m.lower() for m in meds}
+        have = {n.metadata.get("section") for n in self.retriever.nodes if str(n.metadata.get("medicine", "")).lower() in wanted}
+        return bool(have) and top[0] not in have
 
     def _from_history(self, history: list[dict]) -> list[str]:
         """The medicine the conversation is about: the latest one named, user turns first."""
@@ -152,6 +166,12 @@ class RagService:
         if self._vocab[0] != version or self._vocab[1] is None:
             self._vocab = (version, guard.Vocabulary([n.text for n in self.retriever.nodes]))
         return self._vocab[1]
+
+
+def _list_names(names: list[str], limit: int = 12) -> str:
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f" … (+{len(names) - limit})"
 
 
 @dataclass

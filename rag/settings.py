@@ -28,7 +28,7 @@ class Settings(BaseSettings):
 
     # Ingest limits
     max_file_mb: float = Field(20.0, description="Files larger than this are skipped.")
-    max_section_tokens: int = Field(480, description="Sections longer than this are split at paragraphs.")
+    max_section_tokens: int = Field(440, description="Sections longer than this are split at paragraphs.")
 
     # Embeddings
     embed_model: str = Field(

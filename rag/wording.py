@@ -19,6 +19,8 @@ TEXT = {
         "too_long": "That question is {n} characters long; please keep it under {limit} characters.",
         "injection": "I can only answer questions from the EMA medicine overviews, and I follow the same rules for every question.",
         "empty_store": "No documents are loaded yet. Run `python -m ingest` (or `make run`) first.",
+        "out_of_scope": "The EMA summaries do not cover prices, reimbursement or where to buy a medicine; ask a pharmacist.",
+        "no_section": "The EMA overview of {medicine} does not have that information.",
     },
     "sv": {
         "intro": "Enligt EMA:s sammanfattning om {medicine}",
@@ -31,6 +33,8 @@ TEXT = {
         "too_long": "Frågan är {n} tecken lång; håll den under {limit} tecken.",
         "injection": "Jag kan bara svara på frågor utifrån EMA:s läkemedelssammanfattningar, med samma regler för varje fråga.",
         "empty_store": "Inga dokument är inlästa ännu. Kör `python -m ingest` (eller `make run`) först.",
+        "out_of_scope": "EMA:s sammanfattningar tar inte upp priser, subventioner eller var läkemedel kan köpas; fråga på apoteket.",
+        "no_section": "EMA:s sammanfattning om {medicine} innehåller inte den informationen.",
     },
 }
 
