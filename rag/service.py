@@ -72,7 +72,7 @@ class RagService:
             return
         ctx = answer
         if self._llm:
-            yield from self._llm.stream(ctx, self)
+            yield from self._llm.stream(ctx, self, history)
             return
         result = self._extractive(ctx)
         for piece in re.findall(r"\S+\s*", result.answer):

@@ -63,3 +63,10 @@ def seeded_settings(tmp_path_factory, model_cache_dir):
     report = ingest([SEEDS], settings)
     assert report.exit_code == 0, [(f.name, f.reason) for f in report.skipped]
     return settings
+
+
+@pytest.fixture(scope="session")
+def service(seeded_settings):
+    from rag.service import RagService
+
+    return RagService(seeded_settings)

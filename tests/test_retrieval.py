@@ -1,0 +1,106 @@
+"""Medicine detection, section intent and fused ranking."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.catalogue import Catalogue
+from rag.intent import question_language, section_prior
+from rag.retriever import Weights
+
+CATALOGUE = Catalogue([
+    {"medicine": "Conexxence", "substance": "denosumab", "ref": "EMA/201153/2025", "language": "en", "source": "c.md"},
+    {"medicine": "Lumykras", "substance": "sotorasib", "ref": "EMA/685702/2021", "language": "sv", "source": "l.txt"},
+    {"medicine": "Opzelura", "substance": "ruxolitinib", "ref": "EMA/169873/2023", "language": "sv", "source": "o.txt"},
+], vocabulary={"prolia", "vitiligo"})
+
+
+@pytest.mark.parametrize("text,names", [
+    ("How often is Conexxence given?", ["Conexxence"]),
+    ("Vilka är Conexxences biverkningar?", ["Conexxence"]),  # Swedish genitive
+    ("how is lumykras taken", ["Lumykras"]),
+    ("What is Opzelra used for?", ["Opzelura"]),  # typo
+    ("What does sotorasib do?", ["Lumykras"]),  # active substance
+    ("Compare Opzelura and Lumykras", ["Opzelura", "Lumykras"]),
+    ("Which medicine is used for vitiligo?", []),
+])
+def test_medicine_detection(text, names):
+    assert [m.name for m in CATALOGUE.find(text)] == names
+
+
+@pytest.mark.parametrize("text,unknown", [
+    ("What is the maximum daily dose of ibuprofen?", ["ibuprofen"]),
+    ("Is Keytruda better than Lumykras?", ["Keytruda"]),
+    ("Which medicine is a biosimilar of Prolia?", []),  # Prolia is in the corpus text
+    ("Does Conexxence interact with omeprazole?", ["omeprazole"]),
+    ("How often is Conexxence given?", []),
+])
+def test_medicines_not_in_the_corpus_are_noticed(text, unknown):
+    assert CATALOGUE.unknown_medicines(text) == unknown
+
+
+@pytest.mark.parametrize("question,key", [
+    ("What is the recommended dose of Lumykras?", "how_used"),
+    ("How often is Conexxence given?", "how_used"),
+    ("Hur ofta ges Conexxence?", "how_used"),
+    ("What are the side effects of Opzelura?", "risks"),
+    ("Vilka biverkningar har Lumykras?", "risks"),
+    ("How does Lumykras work?", "how_works"),
+    ("What did the studies show?", "benefits"),
+    ("What is Opzelura used for?", "what_is"),
+    ("Why was Lumykras approved?", "why_authorised"),
+    ("What information is still awaited about Lumykras?", "missing_info"),
+    ("Who is the marketing authorisation holder?", "authorisation_details"),
+    ("What is the ATC code of Conexxence?", "product_details"),
+])
+def test_section_intent(question, key):
+    prior = section_prior(question)
+    assert prior[key] == 1.0
+
+
+def test_no_cue_means_no_prior():
+    assert section_prior("Tell me about Conexxence") == {}
+
+
+@pytest.mark.parametrize("q,lang", [("How often is Conexxence given?", "en"), ("Hur ofta ges Conexxence?", "sv"),
+                                    ("vilken dos av Lumykras rekommenderas?", "sv"), ("Which medicine treats vitiligo?", "en")])
+def test_question_language(q, lang):
+    assert question_language(q) == lang
+
+
+def _top(service, question, medicines=None, weights=None):
+    r = service.retriever
+    old = r.weights
+    r.weights = weights or old
+    try:
+        ranked = r.retrieve(question, medicines=medicines, language=question_language(question),
+                            prior=section_prior(question))
+    finally:
+        r.weights = old
+    return ranked[0].meta
+
+
+def test_fusion_uses_intent_where_dense_alone_picks_the_wrong_section(service):
+    question = "How does Conexxence work?"
+    dense_only = _top(service, question, ["Conexxence"], Weights(dense=1.0, bm25=0.0, intent=0.0, language=0.0))
+    fused = _top(service, question, ["Conexxence"])
+    assert dense_only["section"] != "how_works"
+    assert (fused["section"], fused["language"]) == ("how_works", "sv")  # the only how_works is Swedish
+
+
+def test_fusion_prefers_the_question_language_when_both_exist(service):
+    assert _top(service, "How often is Conexxence given?", ["Conexxence"])["language"] == "en"
+    assert _top(service, "Hur ofta ges Conexxence?", ["Conexxence"])["language"] == "sv"
+
+
+def test_medicine_filter_keeps_other_medicines_out(service):
+    ranked = service.retriever.retrieve("What are the most common side effects?", medicines=["Opzelura"], language="en",
+                                        prior=section_prior("side effects"))
+    assert ranked and {r.meta["medicine"] for r in ranked} == {"Opzelura"}
+
+
+def test_catalogue_comes_from_the_store(service):
+    meds = {m["name"]: m for m in service.medicines()}
+    assert set(meds) == {"Conexxence", "Lumykras", "Opzelura"}
+    assert meds["Conexxence"]["refs"] == ["EMA/201153/2025"]
+    assert meds["Lumykras"]["active_substance"] == "sotorasib"
