@@ -23,6 +23,7 @@ class SentenceWeights:
     pointer: float = 0.05  # penalty: "see the package leaflet" lines
     position: float = 0.002  # penalty per sentence from the section start
     extend: float = 0.05  # a neighbour this close to the best joins the quote
+    max_sentences: int = 2
 
 
 @dataclass
@@ -99,11 +100,13 @@ def choose(
         return None
     start, end = sents[best]
     # Extend to a neighbour that scores nearly as well, keeping the quote short and contiguous.
-    for _ in range(2):
+    for _ in range(weights.max_sentences - 1):
         i_prev = _index_of_start(sents, start) - 1
         i_next = _index_of_end(sents, end) + 1
         options = [i for i in (i_prev, i_next) if 0 <= i < len(sents)]
-        options = [i for i in options if scores[i] >= scores[best] - weights.extend or _lead_in(text, start, end, sents[i])]
+        options = [i for i in options
+                   if _lead_in(text, start, end, sents[i])
+                   or (scores[i] >= scores[best] - weights.extend and not _paragraph_between(text, start, end, sents[i]))]
         if not options:
             break
         pick = max(options, key=lambda i: scores[i])
@@ -117,6 +120,11 @@ def choose(
 def _lead_in(text: str, start: int, end: int, other: tuple[int, int]) -> bool:
     """A quote ending in ':' introduces what follows ("used to treat the following conditions:")."""
     return text[start:end].rstrip().endswith(":") and other[0] >= end
+
+
+def _paragraph_between(text: str, start: int, end: int, other: tuple[int, int]) -> bool:
+    gap = text[end : other[0]] if other[0] >= end else text[other[1] : start]
+    return "\n" in gap
 
 
 def _index_of_end(sents, end):

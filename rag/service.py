@@ -84,7 +84,7 @@ class RagService:
         q = guard.clean_question(question)
         lang = question_language(guard.retrieval_text(q)) if q else "en"
         limit = self.settings.max_question_chars
-        if not q or not guard.has_words(q):
+        if not q or not guard.has_words(guard.retrieval_text(q)):
             return self._refusal(question, lang, say(lang, "empty"), "empty")
         if len(q) > limit:
             return self._refusal(question, lang, say(lang, "too_long", n=len(q), limit=limit), "too_long")
