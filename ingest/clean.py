@@ -61,6 +61,8 @@ _TITLE = re.compile(r"^\s*[^\s()][^()]{0,60}\s\([^()]{2,80}\)\s*$")  # "Lumykras
 
 def is_boilerplate(line: str, web: bool) -> bool:
     """Address block, page counters and link-annotation URLs; web-page chrome only when `web`."""
+    # Stripped first: a leading `\s*` before `.+` backtracks quadratically over a long run of spaces.
+    line = line.strip()
     if _DROP_ANY.match(line) or (URL_LINE_RE.match(line) and "://" in line):
         return True
     return web and bool(_DROP_WEB.match(line))
@@ -106,14 +108,17 @@ def strip_footers(lines: list[str], medicine: str | None) -> list[str]:
 
 
 def _footer_on_one_line(line: str, medicine: str | None) -> bool:
-    m = re.match(rf"^\s*(.+?\))\s+(EMA/\d{{3,6}}/\d{{4}})\s+{_PAGE}\s*$", line, re.IGNORECASE)
+    if "ema/" not in line.lower():
+        return False
+    m = re.match(rf"^(.+?\))\s+(EMA/\d{{3,6}}/\d{{4}})\s+{_PAGE}\s*$", line.strip(), re.IGNORECASE)
     return bool(m) and is_title_line(m.group(1), medicine)
 
 
 def strip_markdown(line: str) -> str:
     """Markdown to plain text for one line: links keep their label, emphasis marks go."""
-    line = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", line)
-    line = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line)
+    # No brackets inside a label or a target: otherwise every "[" of a long run scans to the line's end.
+    line = re.sub(r"!\[[^\[\]]*\]\([^()]*\)", "", line)
+    line = re.sub(r"\[([^\[\]]+)\]\([^()]*\)", r"\1", line)
     line = line.replace("**", "").replace("__", "")
     line = re.sub(r"^#{1,6}\s+", "", line)
     return line.rstrip()

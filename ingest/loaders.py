@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SUPPORTED_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".pdf"}
+# A whole overview is some 20,000 characters; a line this long is a generated or minified file.
+MAX_LINE_CHARS = 100_000
 
 
 class Skip(Exception):
@@ -46,13 +48,27 @@ def load(path: Path, max_bytes: int) -> LoadedFile:
     if path.suffix.lower() == ".pdf":
         raise Skip("named .pdf but is not a PDF (no %PDF header)")
     text, notes = _decode(raw)
+    if not text.strip():  # a byte-order mark and white space
+        raise Skip("empty file")
+    longest = max(map(len, text.splitlines()), default=0)
+    if longest > MAX_LINE_CHARS:
+        raise Skip(f"has a line of {longest:,} characters, which no overview has (generated or minified file?)")
     fmt = "markdown" if _looks_like_markdown(text) else "text"
     return LoadedFile([text], fmt, raw, notes)
 
 
 def _decode(raw: bytes) -> tuple[str, list[str]]:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), ["read as UTF-16"]
+        try:
+            return raw.decode("utf-16"), ["read as UTF-16"]
+        except UnicodeDecodeError:
+            raise Skip("starts with a UTF-16 byte-order mark but is not valid UTF-16 (damaged?)") from None
+    utf16 = _utf16_without_bom(raw)
+    if utf16:
+        try:
+            return raw.decode(utf16), ["read as UTF-16 (no byte-order mark)"]
+        except UnicodeDecodeError:
+            pass
     if _looks_binary(raw):
         raise Skip("binary file, not text or PDF")
     try:
@@ -63,7 +79,25 @@ def _decode(raw: bytes) -> tuple[str, list[str]]:
         text = raw.decode("cp1252")
     except UnicodeDecodeError:
         raise Skip("text is neither UTF-8 nor Windows-1252; save it as UTF-8") from None
+    visible = [c for c in text[:20000] if not c.isspace()]
+    if sum(ord(c) > 127 for c in visible) > 0.3 * len(visible):
+        # Western text is mostly ASCII; this is another encoding (e.g. Shift-JIS) that cp1252 happens to accept.
+        raise Skip("text is neither UTF-8 nor Windows-1252 (another encoding?); save it as UTF-8")
     return text, ["not UTF-8: read as Windows-1252"]
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 of Latin-script text has a zero in every other byte; which half says the byte order."""
+    head = raw[:8192]
+    half = len(head) // 2
+    if len(raw) % 2 or half < 2:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd > 0.3 * half and even <= 0.02 * half:
+        return "utf-16-le"
+    if even > 0.3 * half and odd <= 0.02 * half:
+        return "utf-16-be"
+    return None
 
 
 def _looks_binary(raw: bytes) -> bool:
@@ -79,7 +113,7 @@ def _looks_like_markdown(text: str) -> bool:
     if head.startswith("---\n") and "\n---" in head[4:]:
         return True
     return bool(re.search(r"^#{1,6} \S", head, re.MULTILINE)) or bool(
-        re.search(r"\[[^\]]+\]\([^)]+\)", head)
+        re.search(r"\[[^\[\]]+\]\([^()]+\)", head)
     )
 
 

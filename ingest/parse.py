@@ -61,12 +61,12 @@ def parse(pages: list[str], fmt: str, *, max_tokens: int = 440, count_tokens: To
         sections = _split_sections(body, headings, web)
     else:
         text = _paragraphs([ln.text for ln in body], web)
-        sections = [Section(UNKNOWN_KEY, medicine or "", text, body[0].page if body else None)] if text else []
+        sections = [Section(UNKNOWN_KEY, medicine or "", text, body[0].page if body else None)] if _has_words(text) else []
         notes.append("no EMA section headings found: ingested as one section of unknown key")
 
     language = _language(headings, full)
     substance = _substance(lines, medicine, full)
-    sections = [part for s in sections for part in _split_long(s, max_tokens, count_tokens)]
+    sections = _unique_parts([part for s in sections for part in _split_long(s, max_tokens, count_tokens)])
     return ParsedDocument(medicine, substance, language, ref, product, sections, epar_ref, notes)
 
 
@@ -207,7 +207,7 @@ def _split_sections(lines: list[_Line], headings: dict[int, tuple[HeadingMatch, 
         if current is not None:
             lines_ = _label_records(buf) if web and current[0].key in _DETAIL_KEYS else buf
             text = _paragraphs(lines_, web)
-            if text and not all(line.startswith(_SUBHEAD) or not line.strip() for line in buf):
+            if _has_words(text) and not all(line.startswith(_SUBHEAD) or not line.strip() for line in buf):
                 m, title, page = current
                 sections.append(Section(m.key, title, text, page))
 
@@ -335,6 +335,25 @@ def _split_long(section: Section, max_tokens: int, count: TokenCounter) -> list[
     return [Section(section.key, section.title, text, section.page, base + n) for n, text in enumerate(parts)]
 
 
+def _has_words(text: str) -> bool:
+    """Markup, punctuation and numbers alone are nothing to answer from."""
+    return bool(re.search(r"[^\W\d_]{2,}", text))
+
+
+def _unique_parts(sections: list[Section]) -> list[Section]:
+    """(key, part) becomes the stored id, so it must be unique within a document.
+
+    A repeated heading numbers its sections 0, 1, … and a split section numbers its pieces
+    part*1000 + n; when the first occurrence is split, its piece 1 meets the second occurrence.
+    """
+    used: set[tuple[str, int]] = set()
+    for s in sections:
+        while (s.key, s.part) in used:
+            s.part += 1000
+        used.add((s.key, s.part))
+    return sections
+
+
 def _pieces(paras: list[str], max_tokens: int, count: TokenCounter) -> list[str]:
     """Paragraphs, with any single paragraph over the limit cut at sentence ends."""
     out: list[str] = []
@@ -344,10 +363,12 @@ def _pieces(paras: list[str], max_tokens: int, count: TokenCounter) -> list[str]
             continue
         cur = ""
         for sentence in re.split(r"(?<=[.!?])\s+", para):
-            while count(sentence) > max_tokens:  # a "sentence" with no full stop at all
-                cut = max(1, len(sentence) // 2)
-                out.append(sentence[:cut]) if not cur else None
-                sentence = sentence[cut:]
+            if count(sentence) > max_tokens:  # a "sentence" with no full stop at all
+                if cur:
+                    out.append(cur)
+                    cur = ""
+                out.extend(_halves(sentence, max_tokens, count))
+                continue
             if cur and count(cur + " " + sentence) > max_tokens:
                 out.append(cur)
                 cur = sentence
@@ -356,6 +377,16 @@ def _pieces(paras: list[str], max_tokens: int, count: TokenCounter) -> list[str]
         if cur:
             out.append(cur)
     return out
+
+
+def _halves(text: str, max_tokens: int, count: TokenCounter) -> list[str]:
+    """Cut text in halves, at a space near the middle where there is one, until every piece fits."""
+    if len(text) < 2 or count(text) <= max_tokens:
+        return [text] if text.strip() else []
+    mid = len(text) // 2
+    space = text.rfind(" ", 0, mid)
+    cut = space if space > len(text) // 4 else mid
+    return _halves(text[:cut].strip(), max_tokens, count) + _halves(text[cut:].strip(), max_tokens, count)
 
 
 def _estimate_tokens(text: str) -> int:

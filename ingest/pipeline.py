@@ -22,7 +22,7 @@ from .headings import english_title
 from .loaders import SUPPORTED_SUFFIXES, Skip, load
 from .parse import ParsedDocument, parse
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 IGNORED_NAMES = ("SOURCES.md", "README*", "LICENSE*", "NOTICE*", ".*")
 
 
@@ -65,7 +65,8 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
     ignored: list[FileResult] = []
     for path in paths:
         if path.is_dir():
-            for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            # A dangling symlink is kept so that it is reported (as unreadable), not silently passed over.
+            for f in sorted(p for p in path.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists())):
                 if any(fnmatch(f.name, pat) for pat in IGNORED_NAMES):
                     ignored.append(FileResult(f, "ignored", "not an overview (documentation file)"))
                 elif f.suffix.lower() in SUPPORTED_SUFFIXES:

@@ -47,8 +47,17 @@ def retrieval_text(question: str) -> str:
     return re.sub(r"<[^>]*>", " ", question)
 
 
+# SQL and script fragments: no question about a medicine contains them, and retrieval would
+# otherwise quote whatever section happens to be nearest to the words "table" or "select".
+_CODE = re.compile(
+    r"\b(?:drop|truncate|alter)\s+(?:table|database)\b|\bdelete\s+from\b|\binsert\s+into\b"
+    r"|\bunion\s+(?:all\s+)?select\b|;\s*--|'\s*or\s*'?\w+'?\s*=\s*'?\w+|<\s*/?\s*script\b|\bjavascript:",
+    re.IGNORECASE,
+)
+
+
 def is_injection(question: str) -> bool:
-    return bool(_INJECTION.search(question))
+    return bool(_INJECTION.search(question) or _CODE.search(question))
 
 
 def has_words(question: str) -> bool:

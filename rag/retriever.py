@@ -147,10 +147,13 @@ class Retriever:
             return []
         missing = [c for c in candidates if c not in dense]
         if missing:
-            vecs = self._embeddings(missing)
             q = np.asarray(embedding)
-            for c, v in zip(missing, vecs):
+            for c, v in self._embeddings(missing).items():
                 dense[c] = float(np.dot(q, v))
+            # A section an ingest removed since the last refresh is no candidate any more.
+            candidates = {c for c in candidates if c in dense}
+        if not candidates:
+            return []
 
         best_dense = max(dense[c] for c in candidates)
         cand_bm = [bm[self._index[c]] for c in candidates if c in self._index]
@@ -170,7 +173,7 @@ class Retriever:
         ranked.sort(key=lambda r: -r.score)
         return ranked[:top_k]
 
-    def _embeddings(self, ids: list[str]) -> list[np.ndarray]:
+    def _embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of the ids that are still in the store."""
         got = self.store.collection.get(ids=ids, include=["embeddings"])
-        by_id = dict(zip(got["ids"], got["embeddings"]))
-        return [np.asarray(by_id[i]) for i in ids]
+        return {i: np.asarray(v) for i, v in zip(got["ids"], got["embeddings"])}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,12 +47,60 @@ def _client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
 
 
+# Embedded Chroma keeps one client state per folder and process, with the vector index in memory.
+# Another process's writes (`python -m ingest` while the app runs) reach the SQLite tables, so
+# reads see them, but not that index: queries miss new sections, return deleted ones without
+# metadata, and with a filter fail with "Error finding id". So the process reads each folder
+# through one shared client, and opens the folder afresh when the stored (id, fingerprint) pairs
+# change in a way its own writes do not explain.
+@dataclass
+class _Opened:
+    client: Any
+    generation: int
+    version: int | None = None  # of the data the index is known to hold; None: take the next reading
+
+
+_opened_lock = threading.Lock()
+_opened: dict[str, _Opened] = {}
+
+
+def _embedded(settings: Settings, stale: int | None = None) -> _Opened:
+    """The folder's shared client; a new one if the caller found generation `stale` out of date."""
+    path = str(settings.store_dir)
+    with _opened_lock:
+        current = _opened.get(path)
+        if current is None or current.generation == stale:
+            if current is not None:
+                from chromadb.api.shared_system_client import SharedSystemClient
+
+                # Chroma caches the client state per folder; dropped (not stopped, so calls still
+                # running on it finish) for the next client to start from the files.
+                SharedSystemClient._identifier_to_system.pop(path, None)
+                SharedSystemClient._identifier_to_refcount.pop(path, None)
+            current = _Opened(_client(settings), 0 if current is None else current.generation + 1)
+            _opened[path] = current
+        return current
+
+
+def _data_version(entries: dict[str, dict]) -> int:
+    return hash(frozenset((i, m.get("fingerprint")) for i, m in entries.items()))
+
+
 class SectionStore:
     """Sections with their embeddings and citation metadata, in one Chroma collection."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.client = _client(settings)
+        self._opened: _Opened | None = None
+        self._open()
+
+    def _open(self, stale: int | None = None) -> None:
+        settings = self.settings
+        if settings.server_mode:
+            self.client = _client(settings)
+        else:
+            self._opened = _embedded(settings, stale)
+            self.client = self._opened.client
         self.collection = self.client.get_or_create_collection(
             settings.collection,
             embedding_function=None,  # embeddings always come from our embedder, never Chroma's default
@@ -64,6 +113,18 @@ class SectionStore:
                 f"{settings.embed_model!r}; re-ingest with `python -m ingest --reset`"
             )
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    def _reopen(self) -> None:
+        self._open(stale=self._opened.generation if self._opened else None)
+
+    def _current(self) -> None:
+        """Switch to the folder's newest client if another store object of this process reopened it."""
+        if self._opened is not None and _opened.get(str(self.settings.store_dir)) is not self._opened:
+            self._open()
+
+    def _wrote(self) -> None:
+        if self._opened is not None:
+            self._opened.version = None
 
     # writing -------------------------------------------------------------------------------
     def upsert(self, nodes: list[TextNode]) -> None:
@@ -80,14 +141,17 @@ class SectionStore:
                 metadatas=metadatas,
                 documents=[n.text for n in chunk],
             )
+            self._wrote()
 
     def delete(self, ids: list[str]) -> None:
         if ids:
             self.collection.delete(ids=ids)
+            self._wrote()
 
     def reset(self) -> None:
         self.client.delete_collection(self.settings.collection)
-        self.__init__(self.settings)
+        self._open()
+        self._wrote()
 
     # reading -------------------------------------------------------------------------------
     def count(self) -> int:
@@ -96,7 +160,16 @@ class SectionStore:
     def entries(self, where: dict | None = None) -> dict[str, dict]:
         """id -> metadata for every section (optionally filtered)."""
         got = self.collection.get(where=where, include=["metadatas"])
-        return dict(zip(got["ids"], got["metadatas"]))
+        entries = dict(zip(got["ids"], got["metadatas"]))
+        opened = self._opened
+        if where is None and opened is not None:
+            version = _data_version(entries)
+            if opened.version is None:
+                opened.version = version
+            elif opened.version != version:  # written by another process
+                self._reopen()
+                self._opened.version = version
+        return entries
 
     def sections(self, ids: list[str] | None = None, where: dict | None = None) -> list[TextNode]:
         got = self.collection.get(ids=ids, where=where, include=["metadatas", "documents"])
@@ -109,9 +182,17 @@ class SectionStore:
                 filters=[MetadataFilter(key="medicine", value=m) for m in medicines],
                 condition=FilterCondition.OR,
             )
-        result = self.vector_store.query(
-            VectorStoreQuery(query_embedding=embedding, similarity_top_k=top_k, filters=filters)
-        )
+        query = VectorStoreQuery(query_embedding=embedding, similarity_top_k=top_k, filters=filters)
+        self._current()
+        try:
+            result = self.vector_store.query(query)
+        except Exception:
+            if self._opened is None:
+                raise
+            # Another process wrote since the last entries(): a deleted id comes back without its
+            # metadata, or a filter names ids the index lacks. Open the folder afresh, once.
+            self._reopen()
+            result = self.vector_store.query(query)
         hits = []
         for node, sim in zip(result.nodes or [], result.similarities or []):
             # ChromaVectorStore reports exp(-distance); with cosine space, distance = 1 - cosine.
