@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SEEDS
+from .conftest import SEEDS
 from .corpus_factory import run_ingest
 
 QUESTIONS = (

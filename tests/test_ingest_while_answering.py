@@ -9,8 +9,6 @@ import sys
 import threading
 import time
 
-import pytest
-
 from .conftest import ROOT, SEEDS, SEED_FILES
 from .corpus_factory import fresh_check, ingest_cmd, ingest_env, seeded_store, synthetic_corpus
 
