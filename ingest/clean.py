@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-REF_RE = re.compile(r"\bEMA/(?:[A-Z]+/)?\d{3,6}/\d{4}\b")
 OVERVIEW_REF_RE = re.compile(r"\bEMA/\d{5,6}/\d{4}\b")
 PRODUCT_RE = re.compile(r"\bEMEA/H/C/\d{6}\b")
 URL_LINE_RE = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.IGNORECASE)

@@ -34,6 +34,7 @@ class FileResult:
     doc: ParsedDocument | None = None
     ref_inferred: bool = False
     notes: list[str] = field(default_factory=list)
+    raw_hash: str = ""  # sha256 of the file's bytes
 
     @property
     def name(self) -> str:
@@ -120,13 +121,16 @@ def ingest(
         existing = store.entries()
         _drop_duplicates(results, existing)
         _infer_references(results, existing)
+        by_doc: dict[str, dict[str, dict]] = {}
+        for sid, meta in existing.items():
+            by_doc.setdefault(meta.get("doc_id", ""), {})[sid] = meta
         removed = 0
         for result in results:
             if result.status == "skipped":
                 continue
             if progress:
                 progress(result.name)
-            removed += _write(result, store, embedder, existing)
+            removed += _write(result, store, embedder, by_doc.get(result.name, {}))
         return IngestReport(results + ignored, store.count(), removed)
 
 
@@ -139,8 +143,8 @@ def _parse_all(files, settings, count_tokens, progress) -> list[FileResult]:
         except Skip as exc:
             results.append(FileResult(path, "skipped", str(exc)))
             continue
-        result = FileResult(path, "pending", doc=doc, notes=loaded.notes + doc.notes)
-        result.raw_hash = hashlib.sha256(loaded.raw).hexdigest()  # type: ignore[attr-defined]
+        result = FileResult(path, "pending", doc=doc, notes=loaded.notes + doc.notes,
+                            raw_hash=hashlib.sha256(loaded.raw).hexdigest())
         if not doc.sections:
             result.status, result.reason = "skipped", "no text left after removing boilerplate"
         elif not doc.medicine:
@@ -156,7 +160,7 @@ def _drop_duplicates(results: list[FileResult], existing: dict[str, dict]) -> No
     for r in results:
         if r.status == "skipped":
             continue
-        h = r.raw_hash  # type: ignore[attr-defined]
+        h = r.raw_hash
         if h in seen_hash:
             r.status, r.reason = "skipped", f"duplicate of {seen_hash[h]}"
         elif stored.get(h) not in (None, r.name):
@@ -198,7 +202,7 @@ def _infer_references(results: list[FileResult], existing: dict[str, dict]) -> N
 
 def _fingerprint(r: FileResult, settings: Settings) -> str:
     d = r.doc
-    parts = [r.raw_hash, PARSER_VERSION, settings.embed_model, d.ref or "", d.product_number or "",  # type: ignore[attr-defined]
+    parts = [r.raw_hash, PARSER_VERSION, settings.embed_model, d.ref or "", d.product_number or "",
              str(r.ref_inferred), str(settings.max_section_tokens)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
@@ -207,12 +211,12 @@ def section_id(doc_id: str, key: str, part: int) -> str:
     return f"{doc_id}#{key}" + (f".{part}" if part else "")
 
 
-def _write(r: FileResult, store, embedder, existing: dict[str, dict]) -> int:
+def _write(r: FileResult, store, embedder, old: dict[str, dict]) -> int:
+    """Embed and store one document; `old` holds the sections the store has for it (id -> metadata)."""
     doc = r.doc
     assert doc is not None
     doc_id = r.name
     fp = _fingerprint(r, store.settings)
-    old = {i: m for i, m in existing.items() if m.get("doc_id") == doc_id}
     ids = [section_id(doc_id, s.key, s.part) for s in doc.sections]
     if old and set(old) == set(ids) and all(m.get("fingerprint") == fp for m in old.values()):
         r.status = "unchanged"
@@ -238,7 +242,7 @@ def _write(r: FileResult, store, embedder, existing: dict[str, dict]) -> int:
             "source": r.name,
             "page": s.page or 0,
             "fingerprint": fp,
-            "raw_hash": r.raw_hash,  # type: ignore[attr-defined]
+            "raw_hash": r.raw_hash,
         })
     vectors = embedder.get_text_embedding_batch(texts)
 

@@ -26,19 +26,6 @@ def citation_for(number: int, ranked: Ranked, start: int, end: int) -> Citation:
     )
 
 
-def whole_section_citation(number: int, ranked: Ranked, max_chars: int = 400) -> Citation:
-    """Cite a section by its opening sentences (used when a generated answer cites it)."""
-    from .sentences import spans
-
-    text = ranked.node.text
-    end = 0
-    for a, b in spans(text):
-        if b > max_chars and end:
-            break
-        end = b
-    return citation_for(number, ranked, 0, end or min(len(text), max_chars))
-
-
 _MARK = re.compile(r"\[(\d{1,3})\]")
 
 

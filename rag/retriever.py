@@ -16,6 +16,7 @@ from llama_index.core.schema import TextNode
 
 from . import glossary
 from .catalogue import Catalogue
+from .store import data_version
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class Retriever:
         self.embedder = embedder
         self.weights = weights or Weights()
         self._lock = threading.Lock()
-        self._version: tuple | None = None
+        self._version: int | None = None
         self.nodes: list[TextNode] = []
         self.catalogue = Catalogue([])
         self._bm25 = None
@@ -86,7 +87,7 @@ class Retriever:
             return
         self._checked = now
         entries = self.store.entries()
-        version = (len(entries), hash(tuple(sorted((i, m.get("fingerprint")) for i, m in entries.items()))))
+        version = data_version(entries)
         with self._lock:
             if not force and version == self._version:
                 return
@@ -111,7 +112,7 @@ class Retriever:
         q = tokens(glossary.expand(question))
         if self._bm25 is None or not q:
             return np.zeros(len(self.nodes))
-        known = [t for t in q if t in self._bm25.vocab_dict] if hasattr(self._bm25, "vocab_dict") else q
+        known = [t for t in q if t in self._bm25.vocab_dict]
         if not known:
             return np.zeros(len(self.nodes))
         return np.asarray(self._bm25.get_scores(known), dtype=float)

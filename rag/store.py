@@ -82,7 +82,8 @@ def _embedded(settings: Settings, stale: int | None = None) -> _Opened:
         return current
 
 
-def _data_version(entries: dict[str, dict]) -> int:
+def data_version(entries: dict[str, dict]) -> int:
+    """Changes whenever a section is added, removed or re-embedded."""
     return hash(frozenset((i, m.get("fingerprint")) for i, m in entries.items()))
 
 
@@ -163,7 +164,7 @@ class SectionStore:
         entries = dict(zip(got["ids"], got["metadatas"]))
         opened = self._opened
         if where is None and opened is not None:
-            version = _data_version(entries)
+            version = data_version(entries)
             if opened.version is None:
                 opened.version = version
             elif opened.version != version:  # written by another process
