@@ -75,7 +75,10 @@ def print_report(report, settings) -> None:
             continue
         d = r.doc
         ref = (d.ref or "—") + (" (inferred)" if r.ref_inferred else "")
-        table.add_row(r.name, r.status, d.medicine or "?", d.language, ref, d.product_number or "—", str(len(d.sections)))
+        medicine = (d.medicine or "?") + (" (file name)" if d.medicine_source == "file name" else "")
+        inferred = sum(s.inferred for s in d.sections)
+        count = str(len(d.sections)) + (f" ({inferred} by content)" if inferred else "")
+        table.add_row(r.name, r.status, medicine, d.language, ref, d.product_number or "—", count)
     console.print(table)
     for r in report.files:
         for note in r.notes:

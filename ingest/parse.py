@@ -7,8 +7,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import clean
-from .headings import UNKNOWN_KEY, HeadingMatch, match_heading
+from rag.language import detect
+
+from . import clean, names
+from .classify import ORDER, OTHER_KEY, SectionClassifier
+from .headings import HeadingMatch, english_title, match_heading
 
 TokenCounter = Callable[[str], int]
 
@@ -20,6 +23,7 @@ class Section:
     text: str  # original text, paragraphs separated by blank lines
     page: int | None = None
     part: int = 0  # >0 when a long section was split
+    inferred: bool = False  # key read from the content: the document printed no heading here
 
 
 @dataclass
@@ -32,6 +36,9 @@ class ParsedDocument:
     sections: list[Section]
     epar_overview_ref: str | None = None  # the overview number an EPAR web page lists
     notes: list[str] = field(default_factory=list)
+    medicine_source: str = ""  # heading | title | text | file name
+    url: str | None = None  # the medicine's EMA page
+    url_source: str = ""  # document | derived
 
 
 @dataclass
@@ -40,34 +47,54 @@ class _Line:
     page: int | None
 
 
-def parse(pages: list[str], fmt: str, *, max_tokens: int = 440, count_tokens: TokenCounter | None = None) -> ParsedDocument:
+def parse(
+    pages: list[str],
+    fmt: str,
+    *,
+    max_tokens: int = 440,
+    count_tokens: TokenCounter | None = None,
+    classifier: SectionClassifier | None = None,
+    file_name: str | None = None,
+) -> ParsedDocument:
     count_tokens = count_tokens or _estimate_tokens
+    classifier = classifier or SectionClassifier()
     web = fmt == "markdown"
+    raw_text = "\n".join(pages)
     lines = _lines(pages, fmt)
     full = "\n".join(line.text for line in lines)
 
-    epar_ref = _epar_overview_ref(full) if web else None
+    epar_ref = _epar_overview_ref(full)
     product = _product_number(full)
-    ref = epar_ref if web else _first_overview_ref(full)
+    ref = epar_ref if web else (_first_overview_ref(full) or epar_ref)
 
     headings = _find_headings(lines)
-    medicine = _medicine_name(headings, lines, web)
+    medicine, medicine_source = _medicine_name(headings, lines, web, full, file_name)
     body = [ln for ln in lines if not clean.is_boilerplate(ln.text, web)]
     body = _strip_footers(body, medicine)
-    headings = _find_headings(body)
+    headings = _find_headings(body, medicine)
+    language = _language(headings, "\n".join(ln.text for ln in body))
 
     notes: list[str] = []
+    if medicine_source == "file name":
+        notes.append(f"no medicine name in the text: named {medicine!r} after the file")
+    first = min(headings) if headings else len(body)
+    preamble = _content_paragraphs(body[:first], medicine, web)
+    sections: list[Section] = []
+    if preamble:
+        first_key = headings[first][0].key if headings else None
+        allowed = _keys_before(first_key)
+        sections = _classified(preamble, classifier, language, medicine, allowed)
+        if not headings:
+            notes.append("no EMA section headings found: sections assigned from their content")
     if headings:
-        sections = _split_sections(body, headings, web)
-    else:
-        text = _paragraphs([ln.text for ln in body], web)
-        sections = [Section(UNKNOWN_KEY, medicine or "", text, body[0].page if body else None)] if _has_words(text) else []
-        notes.append("no EMA section headings found: ingested as one section of unknown key")
+        sections += _split_sections(body, headings, web)
+    sections = _merge_repeated(sections)
 
-    language = _language(headings, full)
     substance = _substance(lines, medicine, full)
+    url, url_source = names.ema_page(raw_text, medicine)
     sections = _unique_parts([part for s in sections for part in _split_long(s, max_tokens, count_tokens)])
-    return ParsedDocument(medicine, substance, language, ref, product, sections, epar_ref, notes)
+    return ParsedDocument(medicine, substance, language, ref, product, sections, epar_ref, notes,
+                          medicine_source, url, url_source)
 
 
 def _lines(pages: list[str], fmt: str) -> list[_Line]:
@@ -88,16 +115,16 @@ def _level(raw: str) -> int:
     return len(raw.lstrip()) - len(raw.lstrip().lstrip("#"))
 
 
-def _find_headings(lines: list[_Line]) -> dict[int, tuple[HeadingMatch, int]]:
+def _find_headings(lines: list[_Line], medicine: str | None = None) -> dict[int, tuple[HeadingMatch, int]]:
     """Index of heading line -> (match, how many lines it spans). Wrapped headings span two."""
     found: dict[int, tuple[HeadingMatch, int]] = {}
     i = 0
     while i < len(lines):
-        text = lines[i].text
-        m = match_heading(text)
+        text = _unbracket(lines[i].text)
+        m = match_heading(text, medicine)
         span = 1
         if m is None and i + 1 < len(lines) and text.strip() and not text.rstrip().endswith((".", ":")):
-            m = match_heading(text.strip() + " " + lines[i + 1].text.strip())
+            m = match_heading(text.strip() + " " + _unbracket(lines[i + 1].text).strip(), medicine)
             span = 2
         if m is not None and not _is_web_only(m, text):
             found[i] = (m, span)
@@ -105,6 +132,12 @@ def _find_headings(lines: list[_Line]) -> dict[int, tuple[HeadingMatch, int]]:
         else:
             i += 1
     return _consistent(found)
+
+
+def _unbracket(text: str) -> str:
+    """Scraped page text sometimes prints headings as "[How is X used?]"."""
+    t = text.strip()
+    return t[1:-1] if t.startswith("[") and t.endswith("]") and "](" not in t else text
 
 
 def _is_web_only(m: HeadingMatch, text: str) -> bool:
@@ -128,39 +161,46 @@ def _same_name(a: str, b: str) -> bool:
     return a == b or a.rstrip("s") == b.rstrip("s") or a.startswith(b + " ") or b.startswith(a + " ")
 
 
-def _medicine_name(headings: dict[int, tuple[HeadingMatch, int]], lines: list[_Line], web: bool) -> str | None:
-    names = Counter(m.name for m, _ in headings.values() if m.name)
-    if names:
-        return names.most_common(1)[0][0]
-    for ln in lines[:40]:
-        t = ln.text.strip()
+def _medicine_name(headings, lines: list[_Line], web: bool, full: str, file_name: str | None) -> tuple[str | None, str]:
+    """The medicine and where its name was read, most trusted source first."""
+    named = Counter(m.name for m, _ in headings.values() if m.name)
+    if named:
+        return named.most_common(1)[0][0], "heading"
+    texts = [ln.text for ln in lines]
+    for t in texts[:60]:
+        title = names.title_match(t)
+        if title and title.groupdict().get("name"):
+            return title.group("name").strip(), "title"
         if web and t.startswith("# "):
-            return t[2:].strip()
-        m = re.match(r"^([A-Z][\w-]{1,40})\s+\([^()]+\)\s*$", t)
-        if m:
-            return m.group(1)
-    return None
+            return t[2:].strip(), "title"
+        pair = names.name_and_substance_line(t)
+        if pair and names.most_named([pair[0]], full):
+            return pair[0], "title"
+    candidates = []
+    sentence = names.substance_sentence(full)
+    if sentence:
+        candidates.append(sentence[0])
+    first = names.first_line_name(texts)
+    if first:
+        candidates.append(first)
+    found = names.most_named(candidates, full)
+    if found:
+        return found, "text"
+    fallback = names.from_file_name(file_name)
+    return (fallback, "file name") if fallback else (None, "")
 
 
 def _substance(lines: list[_Line], medicine: str | None, full: str) -> str | None:
     if medicine:
-        rx = re.compile(rf"^\s*{re.escape(medicine)}\s+\(([^()]+)\)\s*$", re.IGNORECASE)
         for ln in lines[:60]:
-            m = rx.match(ln.text)
-            if m:
-                return m.group(1).strip()
-    patterns = (
-        r"Active substance\s+([a-z][\w -]{2,60}?)(?:\s+International|\s*$)",
-        r"contains the active substance ([a-z][\w-]+(?: [a-z][\w-]+)?)",
-        r"innehåller den aktiva substansen ([a-zåäö][\w-]+)",
-        r"enthält den Wirkstoff ([a-zäöü][\w-]+)",
-        r"contient la substance active ([a-zéè][\w-]+)",
-    )
-    for p in patterns:
-        m = re.search(p, full, re.MULTILINE)
-        if m:
-            return m.group(1).strip().rstrip(".,")
-    return None
+            pair = names.name_and_substance_line(ln.text)
+            if pair and _same_name(pair[0], medicine):
+                return pair[1]
+    m = re.search(r"Active substance\s+([a-z][\w -]{2,60}?)(?:\s+International|\s*;|\s*$)", full, re.MULTILINE | re.IGNORECASE)
+    if m:
+        return m.group(1).strip().rstrip(".,").lower()
+    sentence = names.substance_sentence(full, medicine)
+    return sentence[1] if sentence else None
 
 
 def _first_overview_ref(full: str) -> str | None:
@@ -169,10 +209,12 @@ def _first_overview_ref(full: str) -> str | None:
 
 
 def _epar_overview_ref(full: str) -> str | None:
-    m = re.search(r"EPAR\s*-\s*Medicine overview[\s\S]{0,200}?Reference Number:\s*(EMA/\d{5,6}/\d{4})", full, re.IGNORECASE)
+    """The overview's number as the EPAR page's download list gives it."""
+    m = re.search(r"EPAR\s*-\s*(?:Medicine overview|summary for the public)[^\n]{0,200}?(?:Reference Number:\s*)?(EMA/\d{5,6}/\d{4})",
+                  full, re.IGNORECASE)
     if m:
         return m.group(1)
-    m = re.search(r"EPAR summary for the public[\s\S]{0,200}?Reference Number:\s*(EMA/\d{5,6}/\d{4})", full, re.IGNORECASE)
+    m = re.search(r"EPAR\s*-\s*(?:Medicine overview|summary for the public)[\s\S]{0,200}?Reference Number:\s*(EMA/\d{5,6}/\d{4})", full, re.IGNORECASE)
     return m.group(1) if m else None
 
 
@@ -287,6 +329,7 @@ def _label_records(lines: list[str]) -> list[str]:
     return out
 
 
+_HYPHENATED = re.compile(r"[^\W\d_A-Z]{2}-$")
 _BULLET = re.compile(r"^\s*(?:[•●▪◦\-–*]|\d+[.)])\s+")
 
 
@@ -312,7 +355,10 @@ def _paragraphs(lines: list[str], web: bool) -> str:
             if web or pending_blank or _BULLET.match(line) or (ends and short):
                 paras.append(" ".join(cur))
                 cur = []
-        cur.append(line)
+        if cur and _HYPHENATED.search(cur[-1]) and line[:1].islower():
+            cur[-1] = cur[-1][:-1] + line  # "treat-" + "ment": a word the PDF broke across lines
+        else:
+            cur.append(line)
         pending_blank = False
     if cur:
         paras.append(" ".join(cur))
@@ -393,19 +439,61 @@ def _estimate_tokens(text: str) -> int:
     return int(len(re.findall(r"\w+|[^\w\s]", text)) * 1.5)
 
 
-_STOP = {
-    "en": {"the", "and", "is", "of", "with", "used", "for", "in"},
-    "sv": {"och", "är", "som", "med", "för", "av", "används", "det"},
-    "de": {"und", "ist", "der", "die", "mit", "wird", "für", "von"},
-    "fr": {"et", "est", "les", "des", "avec", "pour", "dans", "une"},
-}
-
-
-def _language(headings: dict[int, tuple[HeadingMatch, int]], full: str) -> str:
+def _language(headings: dict[int, tuple[HeadingMatch, int]], body: str) -> str:
+    """The language of the text, by a model of all 24 EU languages; headings decide when text is scarce."""
+    code, prob = detect(body)
     votes = Counter(m.language for m, _ in headings.values() if m.name)
-    if votes:
+    if votes and (prob < 0.9 or len(body) < 400):
         return votes.most_common(1)[0][0]
-    words = Counter(w.lower() for w in re.findall(r"\w+", full[:20000]))
-    scores = {lang: sum(words[w] for w in stop) for lang, stop in _STOP.items()}
-    best = max(scores, key=lambda k: scores[k])
-    return best if scores[best] > 0 else "unknown"
+    return code if prob > 0 else "unknown"
+
+
+def _keys_before(first_key: str | None) -> tuple[str, ...]:
+    """Text above the first heading can only hold the sections that come before it."""
+    if first_key is None:
+        return ORDER
+    return ORDER[: ORDER.index(first_key)] if first_key in ORDER else ()
+
+
+def _content_paragraphs(lines: list[_Line], medicine: str | None, web: bool) -> list[tuple[str, int | None]]:
+    """Paragraphs of running text (with their page), without title lines, names and labels."""
+    kept: list[_Line] = []
+    for ln in lines:
+        t = ln.text.strip().lstrip("#").strip()
+        if (names.title_match(t) or names.name_and_substance_line(t) or clean.is_bare_reference(t)
+                or (medicine and t.lower() == medicine.lower())):
+            kept.append(_Line("", ln.page))
+            continue
+        kept.append(ln)
+    out: list[tuple[str, int | None]] = []
+    # Paragraph breaks are blank lines; each kept line's page goes with the paragraph it starts.
+    block: list[_Line] = []
+    for ln in kept + [_Line("", None)]:
+        if ln.text.strip():
+            block.append(ln)
+            continue
+        if block:
+            text = _paragraphs([b.text for b in block], web)
+            for para in text.split("\n\n"):
+                if _is_running_text(para):
+                    out.append((para, block[0].page))
+            block = []
+    return out
+
+
+def _is_running_text(para: str) -> bool:
+    return len(re.findall(r"[^\W\d_]{2,}", para)) >= 6 and bool(re.search(r"[.!?;:)]\s*$", para))
+
+
+def _classified(paragraphs: list[tuple[str, int | None]], classifier: SectionClassifier, language: str,
+                medicine: str | None, allowed: tuple[str, ...]) -> list[Section]:
+    """Sections built from paragraphs by their content; neighbours with the same key are merged."""
+    keys = classifier.assign([p for p, _ in paragraphs], language, allowed) if allowed else [OTHER_KEY] * len(paragraphs)
+    sections: list[Section] = []
+    for (para, page), key in zip(paragraphs, keys):
+        if sections and sections[-1].key == key:
+            sections[-1].text += "\n\n" + para
+            continue
+        title = english_title(key, medicine or "the medicine") if key != OTHER_KEY else "Other text"
+        sections.append(Section(key, title, para, page, inferred=True))
+    return sections

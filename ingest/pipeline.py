@@ -18,11 +18,12 @@ from typing import Callable, Iterator
 
 from rag.settings import Settings
 
+from .classify import SectionClassifier
 from .headings import english_title
 from .loaders import SUPPORTED_SUFFIXES, Skip, load
 from .parse import ParsedDocument, parse
 
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 IGNORED_NAMES = ("SOURCES.md", "README*", "LICENSE*", "NOTICE*", ".*")
 
 
@@ -117,7 +118,8 @@ def ingest(
         store = SectionStore(settings)
         if reset:
             store.reset()
-        results = _parse_all(files, settings, embedder.count_tokens, progress)
+        classifier = SectionClassifier(embedder.get_text_embedding_batch)
+        results = _parse_all(files, settings, embedder.count_tokens, classifier)
         existing = store.entries()
         _drop_duplicates(results, existing)
         _infer_references(results, existing)
@@ -134,12 +136,13 @@ def ingest(
         return IngestReport(results + ignored, store.count(), removed)
 
 
-def _parse_all(files, settings, count_tokens, progress) -> list[FileResult]:
+def _parse_all(files, settings, count_tokens, classifier) -> list[FileResult]:
     results = []
     for path in files:
         try:
             loaded = load(path, settings.max_file_bytes)
-            doc = parse(loaded.pages, loaded.format, max_tokens=settings.max_section_tokens, count_tokens=count_tokens)
+            doc = parse(loaded.pages, loaded.format, max_tokens=settings.max_section_tokens, count_tokens=count_tokens,
+                        classifier=classifier, file_name=path.name)
         except Skip as exc:
             results.append(FileResult(path, "skipped", str(exc)))
             continue
@@ -148,7 +151,7 @@ def _parse_all(files, settings, count_tokens, progress) -> list[FileResult]:
         if not doc.sections:
             result.status, result.reason = "skipped", "no text left after removing boilerplate"
         elif not doc.medicine:
-            result.notes.append("no medicine name found: sections are stored without one")
+            result.status, result.reason = "skipped", "no medicine name in the text or the file name"
         results.append(result)
     return results
 
@@ -226,7 +229,8 @@ def _write(r: FileResult, store, embedder, old: dict[str, dict]) -> int:
     for s in doc.sections:
         medicine = doc.medicine or ""
         title_en = english_title(s.key, medicine or "the medicine")
-        texts.append(f"{medicine}: {title_en}\n{s.title}\n\n{s.text}".lstrip(": "))
+        heading = "" if s.inferred else f"\n{s.title}"
+        texts.append(f"{medicine}: {title_en}{heading}\n\n{s.text}".lstrip(": "))
         metas.append({
             "medicine": medicine,
             "substance": doc.substance or "",
@@ -241,6 +245,10 @@ def _write(r: FileResult, store, embedder, old: dict[str, dict]) -> int:
             "epar_overview_ref": doc.epar_overview_ref or "",
             "source": r.name,
             "page": s.page or 0,
+            "section_inferred": s.inferred,
+            "medicine_source": doc.medicine_source,
+            "url": doc.url or "",
+            "url_source": doc.url_source,
             "fingerprint": fp,
             "raw_hash": r.raw_hash,
         })

@@ -1,48 +1,78 @@
-"""What the bot says around the quoted text, in the question's language (English or Swedish)."""
+"""What the bot says, and the words that tell a follow-up or a condition question, per language.
+
+One data file per language in `phrases/`; a language without one is answered in English.
+"""
 
 from __future__ import annotations
 
-LANG_NAMES = {
-    "en": {"en": "English", "sv": "Swedish", "de": "German", "fr": "French"},
-    "sv": {"en": "engelska", "sv": "svenska", "de": "tyska", "fr": "franska"},
-}
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
-TEXT = {
-    "en": {
-        "intro": "According to the EMA overview of {medicine}",
-        "in_language": " (the overview is in {language})",
-        "pointer": "For advice about your own treatment, read the package leaflet or ask a doctor or pharmacist.",
-        "not_covered": "The EMA summaries I have do not answer this question.",
-        "unknown_medicine": "The EMA summaries I have do not cover {names}.",
-        "covered": "I can answer from the EMA overviews of: {medicines}.",
-        "empty": "Please type a question about a medicine, for example: How often is Conexxence given?",
-        "too_long": "That question is {n} characters long; please keep it under {limit} characters.",
-        "injection": "I can only answer questions from the EMA medicine overviews, and I follow the same rules for every question.",
-        "empty_store": "No documents are loaded yet. Run `python -m ingest` (or `make run`) first.",
-        "out_of_scope": "The EMA summaries do not cover prices, reimbursement or where to buy a medicine; ask a pharmacist.",
-        "no_section": "The EMA overview of {medicine} does not have that information.",
-    },
-    "sv": {
-        "intro": "Enligt EMA:s sammanfattning om {medicine}",
-        "in_language": " (sammanfattningen är på {language})",
-        "pointer": "För råd om din egen behandling, läs bipacksedeln eller fråga läkare eller apotekspersonal.",
-        "not_covered": "EMA-sammanfattningarna som jag har svarar inte på den frågan.",
-        "unknown_medicine": "EMA-sammanfattningarna som jag har omfattar inte {names}.",
-        "covered": "Jag kan svara utifrån EMA:s sammanfattningar om: {medicines}.",
-        "empty": "Skriv en fråga om ett läkemedel, till exempel: Hur ofta ges Conexxence?",
-        "too_long": "Frågan är {n} tecken lång; håll den under {limit} tecken.",
-        "injection": "Jag kan bara svara på frågor utifrån EMA:s läkemedelssammanfattningar, med samma regler för varje fråga.",
-        "empty_store": "Inga dokument är inlästa ännu. Kör `python -m ingest` (eller `make run`) först.",
-        "out_of_scope": "EMA:s sammanfattningar tar inte upp priser, subventioner eller var läkemedel kan köpas; fråga på apoteket.",
-        "no_section": "EMA:s sammanfattning om {medicine} innehåller inte den informationen.",
-    },
-}
+FALLBACK = "en"
+
+
+@dataclass(frozen=True)
+class Phrases:
+    code: str
+    say: dict[str, str]
+    language_names: dict[str, str]
+    follow_up: tuple[str, ...]
+    condition: tuple[str, ...]
+
+
+@lru_cache(maxsize=None)
+def phrases(code: str) -> Phrases | None:
+    path = resources.files(__package__).joinpath("phrases", f"{code}.toml")
+    if not re.fullmatch(r"[a-z]{2}", code or "") or not path.is_file():
+        return None
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    q = data.get("question", {})
+    return Phrases(code, dict(data["say"]), dict(data.get("language_names", {})),
+                   tuple(q.get("follow_up", ())), tuple(q.get("condition", ())))
+
+
+def answer_language(lang: str) -> str:
+    """The language the bot answers in: the question's when there is a phrase file for it."""
+    return lang if phrases(lang) else FALLBACK
 
 
 def say(lang: str, key: str, **values) -> str:
-    table = TEXT.get(lang, TEXT["en"])
-    return table[key].format(**values)
+    table = phrases(answer_language(lang))
+    text = table.say.get(key) or phrases(FALLBACK).say[key]
+    return text.format(**values)
 
 
 def language_name(language: str, in_language: str) -> str:
-    return LANG_NAMES.get(in_language, LANG_NAMES["en"]).get(language, language)
+    table = phrases(answer_language(in_language))
+    return table.language_names.get(language) or phrases(FALLBACK).language_names.get(language, language)
+
+
+@lru_cache(maxsize=64)
+def _cue_rx(cues: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not cues:
+        return None
+    alternatives = "|".join(re.escape(c).replace(r"\ ", r"\s+") for c in sorted(cues, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def _has_cue(text: str, lang: str, attr: str) -> bool:
+    codes = [lang, FALLBACK] if lang != FALLBACK else [FALLBACK]
+    for code in codes:
+        table = phrases(code)
+        rx = _cue_rx(getattr(table, attr)) if table else None
+        if rx and rx.search(text):
+            return True
+    return False
+
+
+def reads_as_follow_up(text: str, lang: str) -> bool:
+    """'and how is it taken?', 'hur verkar det?', 'und die Nebenwirkungen?': leans on what was said before."""
+    return _has_cue(text, lang, "follow_up") or len(re.findall(r"\w+", text)) <= 3
+
+
+def asks_for_medicines(text: str, lang: str) -> bool:
+    """'Which medicine treats vitiligo?', 'Finns det något läkemedel mot benskörhet?'."""
+    return _has_cue(text, lang, "condition")
