@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import clean
-from .headings import UNKNOWN_KEY, HeadingMatch, match_heading
+from .headings import UNKNOWN_KEY, HeadingMatch, match_heading, substance_in
 
 TokenCounter = Callable[[str], int]
 
@@ -149,18 +149,11 @@ def _substance(lines: list[_Line], medicine: str | None, full: str) -> str | Non
             m = rx.match(ln.text)
             if m:
                 return m.group(1).strip()
-    patterns = (
-        r"Active substance\s+([a-z][\w -]{2,60}?)(?:\s+International|\s*$)",
-        r"contains the active substance ([a-z][\w-]+(?: [a-z][\w-]+)?)",
-        r"innehåller den aktiva substansen ([a-zåäö][\w-]+)",
-        r"enthält den Wirkstoff ([a-zäöü][\w-]+)",
-        r"contient la substance active ([a-zéè][\w-]+)",
-    )
-    for p in patterns:
-        m = re.search(p, full, re.MULTILINE)
-        if m:
-            return m.group(1).strip().rstrip(".,")
-    return None
+    # The EPAR web page's "Active substance" field, then "X contains the active substance Y" in any language.
+    m = re.search(r"Active substance\s+([a-z][\w -]{2,60}?)(?:\s+International|\s*$)", full, re.MULTILINE)
+    if m:
+        return m.group(1).strip().rstrip(".,")
+    return substance_in(full, medicine) or (substance_in(full, None) if medicine else None)
 
 
 def _first_overview_ref(full: str) -> str | None:
