@@ -6,6 +6,9 @@ Each rule matches a whole line, so dropping never cuts into a sentence.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+from . import languages
 
 OVERVIEW_REF_RE = re.compile(r"\bEMA/\d{5,6}/\d{4}\b")
 PRODUCT_RE = re.compile(r"\bEMEA/H/C/\d{6}\b")
@@ -20,8 +23,19 @@ _ADDRESS = (
     r"©\s*European Medicines Agency,?\s*\d{4}.*",
     r"Reproduction is authorised provided the source is acknowledged\.?\s*",
 )
-# "Sida 2/3", "Page 2/3", "Seite 2/3" … a page counter on a line of its own.
-_PAGE = r"(?:Sida|Page|Seite|Página|Pagina|Strona|Sivu|Side|Blz\.?|Oldal|Stran|Lapa|Puslapis|Lehekülg|Strana|Σελίδα|Страница)\s*\d+\s*(?:/|of|av|von|de|di|z)\s*\d+"
+# "Sida 2/3", "Page 2 of 3", "Σελίδα 2/3", "2/3. oldal" … a page counter, with the page words of every
+# language file and the separators EMA's translations use between the two numbers.
+_PAGE_SEPARATORS = ("/", "of", "av", "af", "von", "de", "di", "du", "z", "ze", "od", "от", "из", "από", "iš", "no", "van", "sur", "fuq")
+
+
+@lru_cache(maxsize=1)
+def _page_pattern() -> str:
+    words = {w.strip().rstrip(".") for lang in languages.languages().values() for w in lang.page_words}
+    word = "(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\.?"
+    sep = "(?:" + "|".join(re.escape(x) for x in _PAGE_SEPARATORS) + ")"
+    return rf"(?:{word}\s*\d+\s*{sep}\s*\d+|\d+\s*{sep}\s*\d+\.?\s*{word})"
+
+
 # Navigation and chrome of the EMA web page as docling renders it.
 _WEB = (
     r"\[RSS\]\(.*\)",
@@ -52,7 +66,24 @@ _DOWNLOADS = (
     r".+-H-C-\d{6}-\d{4}\s*:\s*EPAR.*",
 )
 
-_DROP_ANY = re.compile(r"^\s*(?:" + "|".join(_ADDRESS) + r")\s*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _drop_any() -> re.Pattern[str]:
+    """The address block and each language file's boilerplate lines ("This summary was last updated …")."""
+    lines = [p for lang in languages.languages().values() for p in lang.boilerplate]
+    return re.compile(r"^\s*(?:" + "|".join(_ADDRESS + tuple(lines)) + r")\s*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _page_marker() -> re.Pattern[str]:
+    return re.compile(rf"^\s*{_page_pattern()}\s*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _one_line_footer() -> re.Pattern[str]:
+    return re.compile(rf"^(.+?\))\s+(EMA/\d{{3,6}}/\d{{4}})\s+{_page_pattern()}\s*$", re.IGNORECASE)
+
 _DROP_WEB = re.compile(r"^\s*(?:" + "|".join(_WEB + _DOWNLOADS) + r")\s*$", re.IGNORECASE)
 _BARE_REF = re.compile(r"^\s*(?:EMA/(?:[A-Z]+/)?\d{3,6}/\d{4}|EMEA/H/C/\d{6})\s*$")
 _TITLE = re.compile(r"^\s*[^\s()][^()]{0,60}\s\([^()]{2,80}\)\s*$")  # "Lumykras (sotorasib)"
@@ -62,13 +93,13 @@ def is_boilerplate(line: str, web: bool) -> bool:
     """Address block, page counters and link-annotation URLs; web-page chrome only when `web`."""
     # Stripped first: a leading `\s*` before `.+` backtracks quadratically over a long run of spaces.
     line = line.strip()
-    if _DROP_ANY.match(line) or (URL_LINE_RE.match(line) and "://" in line):
+    if _drop_any().match(line) or (URL_LINE_RE.match(line) and "://" in line):
         return True
     return web and bool(_DROP_WEB.match(line))
 
 
 def is_page_marker(line: str) -> bool:
-    return bool(re.match(rf"^\s*{_PAGE}\s*$", line, re.IGNORECASE))
+    return bool(_page_marker().match(line))
 
 
 def is_bare_reference(line: str) -> bool:
@@ -109,7 +140,7 @@ def strip_footers(lines: list[str], medicine: str | None) -> list[str]:
 def _footer_on_one_line(line: str, medicine: str | None) -> bool:
     if "ema/" not in line.lower():
         return False
-    m = re.match(rf"^(.+?\))\s+(EMA/\d{{3,6}}/\d{{4}})\s+{_PAGE}\s*$", line.strip(), re.IGNORECASE)
+    m = _one_line_footer().match(line.strip())
     return bool(m) and is_title_line(m.group(1), medicine)
 
 

@@ -1,7 +1,7 @@
-"""EMA overview section headings, as data: one row per (language, canonical key, heading pattern).
+"""EMA overview section headings in every EU language, read from the language files (ingest/languages/).
 
 Patterns are written the way the documents print them, with `{X}` where the medicine name
-stands. To support another language, add its rows; nothing else changes.
+stands. To support another wording, add it to that language's file; nothing else changes.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+from . import languages
 
 # The order every overview follows; also the order sections are listed in.
 SECTION_KEYS = (
@@ -46,68 +48,12 @@ ENGLISH_TITLES = {
     UNKNOWN_KEY: "{X}",
 }
 
-HEADINGS: tuple[tuple[str, str, str], ...] = (
-    # English: current overviews, EPAR web pages, and the older "EPAR summary for the public".
-    ("en", "what_is", "What is {X} and what is it used for?"),
-    ("en", "what_is", "What is {X}?"),
-    ("en", "what_is", "What is {X} used for?"),
-    ("en", "what_is", "Overview"),
-    ("en", "how_used", "How is {X} used?"),
-    ("en", "how_used", "How is {X} given?"),
-    ("en", "how_works", "How does {X} work?"),
-    ("en", "benefits", "What benefits of {X} have been shown in studies?"),
-    ("en", "benefits", "What benefit has {X} shown during the studies?"),
-    ("en", "benefits", "How has {X} been studied?"),
-    ("en", "risks", "What are the risks associated with {X}?"),
-    ("en", "risks", "What is the risk associated with {X}?"),
-    ("en", "why_authorised", "Why is {X} authorised in the EU?"),
-    ("en", "why_authorised", "Why is {X} approved?"),
-    ("en", "why_authorised", "Why has {X} been approved?"),
-    ("en", "why_authorised", "Why has {X} been authorised?"),
-    ("en", "missing_info", "What information is still awaited about {X}?"),
-    ("en", "safe_use", "What measures are being taken to ensure the safe and effective use of {X}?"),
-    ("en", "safe_use", "What measures are being taken to ensure the safe use of {X}?"),
-    ("en", "other_info", "Other information about {X}"),
-    ("en", "product_details", "Product details"),
-    ("en", "authorisation_details", "Authorisation details"),
-    ("en", "assessment_history", "Assessment history"),
-    ("en", "product_information", "Product information"),
-    # Swedish
-    ("sv", "what_is", "Vad är {X} och vad används det för?"),
-    ("sv", "what_is", "Vad är {X}?"),
-    ("sv", "what_is", "Vad används {X} för?"),
-    ("sv", "how_used", "Hur används {X}?"),
-    ("sv", "how_works", "Hur verkar {X}?"),
-    ("sv", "benefits", "Vilka fördelar med {X} har visats i studierna?"),
-    ("sv", "benefits", "Vilken nytta med {X} har visats i studierna?"),
-    ("sv", "risks", "Vilka är riskerna med {X}?"),
-    ("sv", "why_authorised", "Varför är {X} godkänt i EU?"),
-    ("sv", "why_authorised", "Varför har {X} godkänts?"),
-    ("sv", "missing_info", "Vilken information om {X} saknas för närvarande?"),
-    ("sv", "safe_use", "Vad görs för att garantera säker och effektiv användning av {X}?"),
-    ("sv", "other_info", "Mer information om {X}"),
-    ("sv", "product_details", "Produktinformation"),
-    # German
-    ("de", "what_is", "Was ist {X} und wofür wird es angewendet?"),
-    ("de", "how_used", "Wie wird {X} angewendet?"),
-    ("de", "how_works", "Wie wirkt {X}?"),
-    ("de", "benefits", "Welchen Nutzen hat {X} in den Studien gezeigt?"),
-    ("de", "risks", "Welche Risiken sind mit {X} verbunden?"),
-    ("de", "why_authorised", "Warum wurde {X} in der EU zugelassen?"),
-    ("de", "missing_info", "Welche Informationen werden für {X} noch erwartet?"),
-    ("de", "safe_use", "Welche Maßnahmen werden zur Gewährleistung der sicheren und wirksamen Anwendung von {X} ergriffen?"),
-    ("de", "other_info", "Weitere Informationen über {X}"),
-    # French
-    ("fr", "what_is", "Qu’est-ce que {X} et dans quel cas est-il utilisé?"),
-    ("fr", "how_used", "Comment {X} est-il utilisé?"),
-    ("fr", "how_works", "Comment {X} agit-il?"),
-    ("fr", "benefits", "Quels sont les bénéfices de {X} démontrés au cours des études?"),
-    ("fr", "risks", "Quels sont les risques associés à l’utilisation de {X}?"),
-    ("fr", "why_authorised", "Pourquoi {X} est-il autorisé dans l’UE?"),
-    ("fr", "missing_info", "Quelles informations sont encore en attente au sujet de {X}?"),
-    ("fr", "safe_use", "Quelles sont les mesures prises pour assurer l’utilisation sûre et efficace de {X}?"),
-    ("fr", "other_info", "Autres informations relatives à {X}"),
-)
+WILDCARD = "{*}"
+# What a medicine name, or an unverified stretch of a heading, may contain: no sentence punctuation.
+_NAME = r"[^?;;.:!\n]"
+_ANY = r"[^?;;.!\n]{0,60}?"
+# A substance sentence ends at punctuation or at "and" in any EU language.
+_CONJ = r"(?:and|och|og|und|et|y|e|en|ja|és|un|ir|i|a|și|şi|και|и|agus|u|kaj|ta)"
 
 
 @dataclass(frozen=True)
@@ -117,32 +63,194 @@ class HeadingMatch:
     name: str | None  # the medicine name as the heading spells it, if the pattern has one
 
 
-def _to_regex(pattern: str) -> re.Pattern[str]:
-    parts = [re.escape(p) for p in pattern.split("{X}")]
-    # Typographic variants: any apostrophe, flexible spaces, optional space before "?".
-    body = r"(?P<name>[^?.:;!\n]{1,80}?)".join(parts)
-    body = body.replace("’", "['’]").replace(r"\ ", r"\s+").replace(r"\?", r"\s?\?")
-    return re.compile(rf"^\s*{body}\s*$", re.IGNORECASE)
+def heading_rows() -> tuple[tuple[str, str, str], ...]:
+    """(language, canonical key, pattern) for every heading and web-page label of every language."""
+    rows: list[tuple[str, str, str]] = []
+    for code, lang in languages.languages().items():
+        for key, patterns in lang.headings.items():
+            rows += [(code, key, p) for p in patterns]
+        for key, labels in lang.web_labels.items():
+            rows += [(code, key, p) for p in labels]
+    return tuple(rows)
+
+
+def __getattr__(name: str):
+    # HEADINGS stays importable as a table, but is read from the language files only when asked for.
+    if name == "HEADINGS":
+        return heading_rows()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _literal(text: str) -> str:
+    """A literal stretch of a pattern as a regex tolerant of typographic and PDF-extraction variants."""
+    out: list[str] = []
+    for ch in re.sub(r"\s+", " ", text):
+        if ch == " ":
+            out.append(r"\s+")
+        elif ch in "'’":
+            out.append(r"(?:['’]\s?|\s)")
+        elif ch in "?;;":
+            out.append(r"\s?[?;;]")
+        elif ch == "¿":
+            out.append("¿?")
+        elif ch in "-–":
+            out.append("[-–]")
+        elif ch in "șş":
+            out.append("[șş]")
+        elif ch in "țţ":
+            out.append("[țţ]")
+        else:
+            out.append(re.escape(ch))
+    return "".join(out)
+
+
+def _medicine_rx(medicine: str) -> str:
+    # The given name, followed by at most a short inflected ending ("Zyntegloa", "Lumykras-t").
+    name = r"\s+".join(re.escape(w) for w in medicine.split())
+    return rf"(?P<name>{name})(?:[-’']?[^\W\d_]{{0,3}})"
+
+
+def _to_regex(pattern: str, medicine: str | None = None) -> re.Pattern[str]:
+    parts = re.split(r"(\{X\}|\{\*\}|\{S\})", pattern)
+    body: list[str] = []
+    named = False
+    for part in parts:
+        if part == "{X}":
+            if named:
+                body.append("(?P=name)")
+            else:
+                body.append(_medicine_rx(medicine) if medicine else rf"(?P<name>{_NAME}{{1,80}}?)")
+                named = True
+        elif part == WILDCARD:
+            body.append(_ANY)
+        elif part:
+            body.append(_literal(part))
+    return re.compile(rf"^\s*{''.join(body)}\s*$", re.IGNORECASE)
+
+
+def _literal_length(pattern: str) -> int:
+    return len(re.sub(r"\{X\}|\{\*\}", "", pattern))
 
 
 @lru_cache(maxsize=1)
 def _compiled() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
     # Longest literal first, so "What is the risk associated with {X}?" wins over "What is {X}?".
-    rows = sorted(HEADINGS, key=lambda row: -len(row[2].replace("{X}", "")))
+    rows = sorted((r for r in heading_rows() if WILDCARD not in r[2]), key=lambda row: -_literal_length(row[2]))
     return tuple((lang, key, _to_regex(p)) for lang, key, p in rows)
 
 
-def match_heading(line: str) -> HeadingMatch | None:
-    """The heading a line is, if it is one. Markdown '#' marks and bold are ignored."""
+@lru_cache(maxsize=64)
+def _compiled_wildcards(medicine: str) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    rows = sorted((r for r in heading_rows() if WILDCARD in r[2]), key=lambda row: -_literal_length(row[2]))
+    return tuple((lang, key, _to_regex(p, medicine)) for lang, key, p in rows)
+
+
+def match_heading(line: str, medicine: str | None = None) -> HeadingMatch | None:
+    """The heading a line is, if it is one. Markdown '#' marks and bold are ignored.
+
+    Exact patterns are tried first. Patterns with unverified words (`{*}`) are tried only when
+    the medicine name is known, and then only with that name in them.
+    """
     text = re.sub(r"^#{1,6}\s*", "", line.strip()).replace("**", "").strip()
     if not text or len(text) > 160:
         return None
+    medicine = medicine.strip() if medicine else None
     for lang, key, rx in _compiled():
         m = rx.match(text)
         if m:
-            name = m.groupdict().get("name")
-            return HeadingMatch(lang, key, name.strip() if name else None)
+            return HeadingMatch(lang, key, _base_name(m.groupdict().get("name"), medicine))
+    if medicine:
+        for lang, key, rx in _compiled_wildcards(medicine):
+            m = rx.match(text)
+            if m:
+                return HeadingMatch(lang, key, m.group("name"))
     return None
+
+
+def _base_name(name: str | None, medicine: str | None) -> str | None:
+    """The captured name, without an inflected ending when it is the known medicine's."""
+    if not name:
+        return None
+    name = name.strip()
+    if medicine and name.lower().startswith(medicine.lower()):
+        rest = name[len(medicine):]
+        if re.fullmatch(r"[-’']?[^\W\d_]{0,3}", rest):
+            return name[: len(medicine)]
+    return name
+
+
+@lru_cache(maxsize=1)
+def _title_patterns() -> tuple[re.Pattern[str], ...]:
+    rows = [p for lang in languages.languages().values() for p in lang.titles if "{X}" in p]
+    return tuple(_to_regex(p) for p in sorted(set(rows), key=lambda p: -_literal_length(p)))
+
+
+def title_medicine(line: str) -> str | None:
+    """The medicine a document title line names ("Overview of Lumykras and why …"), in any language."""
+    text = re.sub(r"^#{1,6}\s*", "", line.strip()).replace("**", "").strip()
+    if not text or len(text) > 240:
+        return None
+    for rx in _title_patterns():
+        m = rx.match(text)
+        if m and m.group("name").strip():
+            return m.group("name").strip()
+    return None
+
+
+def is_title_line(line: str) -> bool:
+    """A title line of any language, with or without a medicine name ("EPAR summary for the public")."""
+    text = line.strip()
+    if title_medicine(text):
+        return True
+    plain = {p.lower() for lang in languages.languages().values() for p in lang.titles if "{X}" not in p}
+    return re.sub(r"\s+", " ", text).lower() in plain
+
+
+@lru_cache(maxsize=64)
+def _substance_patterns(medicine: str | None) -> tuple[re.Pattern[str], ...]:
+    out = []
+    patterns = {p for lang in languages.languages().values() for p in lang.substance}
+    for p in sorted(patterns, key=lambda p: -_literal_length(p)):
+        head, tail = p.split("{S}")
+        rx = _search_body(head, medicine)
+        if tail.strip():
+            rx += r"(?P<s>[^.,;:()\n]{2,60}?)" + _literal(tail)
+        else:
+            rx += _literal(tail) + rf"(?P<s>\w[\w\-]*(?:\s+[\w\-]+){{0,3}}?)(?=\s*(?:[.,;:()]|$)|\s+{_CONJ}\b)"
+        out.append(re.compile(rx, re.IGNORECASE))
+    return tuple(out)
+
+
+def _search_body(head: str, medicine: str | None) -> str:
+    body = []
+    for part in re.split(r"(\{X\})", head):
+        if part == "{X}":
+            body.append(_medicine_rx(medicine) if medicine else r"(?P<name>[^\W\d_][\w\-]*)")
+        elif part:
+            body.append(_literal(part))
+    return "".join(body)
+
+
+def substance_in(text: str, medicine: str | None) -> str | None:
+    """The active substance named by the first substance sentence of the text, in any language."""
+    best: tuple[int, str] | None = None
+    for rx in _substance_patterns(medicine.strip() if medicine else None):
+        m = rx.search(text)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), m.group("s"))
+    if best is None:
+        return None
+    return re.sub(r"\s+", " ", best[1]).strip().rstrip(".,")
+
+
+def named_in_substance_sentence(text: str) -> str | None:
+    """The medicine that the first substance sentence names ("Aimovig contains the active substance …")."""
+    best: tuple[int, str] | None = None
+    for rx in _substance_patterns(None):
+        m = rx.search(text)
+        if m and "name" in m.groupdict() and (best is None or m.start() < best[0]):
+            best = (m.start(), m.group("name"))
+    return best[1] if best else None
 
 
 def english_title(key: str, medicine: str) -> str:

@@ -1,7 +1,7 @@
 """Who a document is about: medicine name, active substance and EMA page address, from any layout.
 
-Title and substance sentences come from the language files; the order of the sources below is
-how much each can be trusted.
+Headings, titles and substance sentences are read in headings.py from the language files; these
+are the layout-independent clues.
 """
 
 from __future__ import annotations
@@ -9,58 +9,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from functools import lru_cache
 from pathlib import PurePath
 
 from .languages import languages
 
 EMA_PAGE = "https://www.ema.europa.eu/en/medicines/human/EPAR/{slug}"
 _PAGE_RX = re.compile(r"(?:https?://)?www\.ema\.europa\.eu/en/medicines/human/EPAR/([a-z0-9][a-z0-9-]{0,80})", re.IGNORECASE)
-_NAME = r"(?P<name>[^\W\d_][\w’'\-]*(?:[ \-][A-Z0-9][\w’'\-]*){0,3})"
-_SUBSTANCE = r"(?P<sub>[^\W\d_][\w\-]*(?: [\w\-]+){0,3}?)"
 # A title line "Lumykras (sotorasib)": the name, then the substance in brackets.
 _NAME_SUBSTANCE = re.compile(r"^\s*(?P<name>[^\W\d_][\w’'\-]*(?: [\w’'\-]+){0,3})\s+\((?P<sub>[^()]{2,80}(?:\([^()]*\)[^()]*)?)\)\s*$")
-# Substances named in two words: "insulin glargine", "factor VIII" …; otherwise the first word is the substance.
-_TWO_WORD_HEADS = {"insulin", "interferon", "peginterferon", "factor", "human", "human-", "botulinum", "hepatitis"}
-
-
-def _compile(pattern: str) -> re.Pattern[str]:
-    parts = re.split(r"(\{X\}|\{S\}|\{\*\})", pattern)
-    out = []
-    for p in parts:
-        if p == "{X}":
-            out.append(_NAME if "(?P<name>" not in "".join(out) else r"(?P=name)")
-        elif p == "{S}":
-            out.append(_SUBSTANCE)
-        elif p == "{*}":
-            out.append(r"[^.?!\n]{0,60}?")
-        else:
-            out.append(re.escape(p).replace(r"\ ", r"\s+").replace("’", "['’]"))
-    return re.compile("".join(out), re.IGNORECASE)
-
-
-@lru_cache(maxsize=1)
-def _titles() -> tuple[re.Pattern[str], ...]:
-    pats = {p for lang in languages().values() for p in lang.titles}
-    return tuple(re.compile(r"^\s*" + _compile(p).pattern + r"\s*$", re.IGNORECASE) for p in sorted(pats, key=len, reverse=True))
-
-
-@lru_cache(maxsize=1)
-def _substance_sentences() -> tuple[re.Pattern[str], ...]:
-    pats = {p for lang in languages().values() for p in lang.substance if "{S}" in p}
-    return tuple(_compile(p) for p in sorted(pats, key=len, reverse=True))
-
-
-def title_match(line: str) -> re.Match[str] | None:
-    """The line is a document title ("An overview of X and why it is authorised in the EU" …)."""
-    text = line.strip().lstrip("#").strip()
-    if not text or len(text) > 200:
-        return None
-    for rx in _titles():
-        m = rx.match(text)
-        if m:
-            return m
-    return None
 
 
 def name_and_substance_line(line: str) -> tuple[str, str] | None:
@@ -68,30 +24,6 @@ def name_and_substance_line(line: str) -> tuple[str, str] | None:
     if not m or len(m.group("name")) > 60:
         return None
     return m.group("name").strip(), m.group("sub").strip()
-
-
-def substance_sentence(text: str, medicine: str | None = None) -> tuple[str, str] | None:
-    """(medicine, substance) from the first "X contains the active substance Y" sentence, any language."""
-    best: tuple[int, str, str] | None = None
-    for rx in _substance_sentences():
-        for m in rx.finditer(text[:30000]):
-            name = (m.groupdict().get("name") or medicine or "").strip()
-            if medicine and name and name.lower() != medicine.lower():
-                continue
-            sub = _substance_words(text, m.end("sub"), m.group("sub"))
-            if name and sub and (best is None or m.start() < best[0]):
-                best = (m.start(), name, sub)
-            break
-    return (best[1], best[2]) if best else None
-
-
-def _substance_words(text: str, end: int, lazy: str) -> str:
-    words = lazy.split()
-    if len(words) == 1 and words[0].lower() in _TWO_WORD_HEADS:
-        nxt = re.match(r"\s+([\w-]+)", text[end:])
-        if nxt:
-            words.append(nxt.group(1))
-    return " ".join(words).strip(" .,;")
 
 
 def first_line_name(lines: list[str]) -> str | None:

@@ -11,7 +11,8 @@ from rag.language import detect
 
 from . import clean, names
 from .classify import ORDER, OTHER_KEY, SectionClassifier
-from .headings import HeadingMatch, english_title, match_heading
+from .headings import (HeadingMatch, english_title, is_title_line, match_heading, named_in_substance_sentence, substance_in,
+                       title_medicine)
 
 TokenCounter = Callable[[str], int]
 
@@ -147,10 +148,10 @@ def _is_web_only(m: HeadingMatch, text: str) -> bool:
 
 def _consistent(found: dict[int, tuple[HeadingMatch, int]]) -> dict[int, tuple[HeadingMatch, int]]:
     """Keep headings that name the document's main medicine (or none), dropping stray questions."""
-    names = Counter(m.name.lower() for m, _ in found.values() if m.name)
-    if not names:
+    counts = Counter(m.name.lower() for m, _ in found.values() if m.name)
+    if not counts:
         return found
-    main, count = names.most_common(1)[0]
+    main, count = counts.most_common(1)[0]
     if count < 2:
         return found
     return {i: (m, s) for i, (m, s) in found.items() if not m.name or _same_name(m.name, main)}
@@ -168,18 +169,18 @@ def _medicine_name(headings, lines: list[_Line], web: bool, full: str, file_name
         return named.most_common(1)[0][0], "heading"
     texts = [ln.text for ln in lines]
     for t in texts[:60]:
-        title = names.title_match(t)
-        if title and title.groupdict().get("name"):
-            return title.group("name").strip(), "title"
+        title = title_medicine(t)
+        if title:
+            return title, "title"
         if web and t.startswith("# "):
             return t[2:].strip(), "title"
         pair = names.name_and_substance_line(t)
         if pair and names.most_named([pair[0]], full):
             return pair[0], "title"
     candidates = []
-    sentence = names.substance_sentence(full)
+    sentence = named_in_substance_sentence(full)
     if sentence:
-        candidates.append(sentence[0])
+        candidates.append(sentence)
     first = names.first_line_name(texts)
     if first:
         candidates.append(first)
@@ -196,11 +197,11 @@ def _substance(lines: list[_Line], medicine: str | None, full: str) -> str | Non
             pair = names.name_and_substance_line(ln.text)
             if pair and _same_name(pair[0], medicine):
                 return pair[1]
+    # The EPAR web page's "Active substance" field, then "X contains the active substance Y" in any language.
     m = re.search(r"Active substance\s+([a-z][\w -]{2,60}?)(?:\s+International|\s*;|\s*$)", full, re.MULTILINE | re.IGNORECASE)
     if m:
         return m.group(1).strip().rstrip(".,").lower()
-    sentence = names.substance_sentence(full, medicine)
-    return sentence[1] if sentence else None
+    return substance_in(full, medicine) or (substance_in(full, None) if medicine else None)
 
 
 def _first_overview_ref(full: str) -> str | None:
@@ -460,7 +461,7 @@ def _content_paragraphs(lines: list[_Line], medicine: str | None, web: bool) -> 
     kept: list[_Line] = []
     for ln in lines:
         t = ln.text.strip().lstrip("#").strip()
-        if (names.title_match(t) or names.name_and_substance_line(t) or clean.is_bare_reference(t)
+        if (is_title_line(t) or names.name_and_substance_line(t) or clean.is_bare_reference(t)
                 or (medicine and t.lower() == medicine.lower())):
             kept.append(_Line("", ln.page))
             continue
