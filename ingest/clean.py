@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from . import languages
 
-OVERVIEW_REF_RE = re.compile(r"\bEMA/\d{5,6}/\d{4}\b")
+OVERVIEW_REF_RE = re.compile(r"\bEMA/\d{3,6}/\d{4}\b")
 PRODUCT_RE = re.compile(r"\bEMEA/H/C/\d{6}\b")
 URL_LINE_RE = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.IGNORECASE)
 
@@ -77,7 +77,8 @@ def _drop_any() -> re.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def _page_marker() -> re.Pattern[str]:
-    return re.compile(rf"^\s*{_page_pattern()}\s*$", re.IGNORECASE)
+    # The counter alone, or after the reference number: "EMA/169873/2023 Sida 2/2".
+    return re.compile(rf"^\s*(?:EMA/\d{{3,6}}/\d{{4}}\s+)?{_page_pattern()}\s*$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)

@@ -38,9 +38,25 @@ def first_line_name(lines: list[str]) -> str | None:
     return None
 
 
+def is_proper_name(word: str, text: str) -> bool:
+    """Capitalised and never written in lower case: a name ("Enhertu"), not a sentence opener ("The", "It")."""
+    first = word.split()[0] if word.split() else ""
+    return first[:1].isupper() and not re.search(rf"(?<!\w){re.escape(first.lower())}(?!\w)", text)
+
+
+def first_subject(text: str) -> str | None:
+    """The first word of the first sentence: web page text opens with "X is a medicine used …"."""
+    for para in re.split(r"\n\s*\n|\n", text):
+        words = re.findall(r"[^\W\d_][\w’'\-]*", para)
+        if len(words) >= 6:
+            return words[0]
+    return None
+
+
 def most_named(candidates: list[str], text: str) -> str | None:
-    """The candidate the text names most often (a document names its medicine in almost every paragraph)."""
-    counts = Counter({c: len(re.findall(rf"(?<!\w){re.escape(c)}(?!\w)", text, re.IGNORECASE)) for c in candidates if c})
+    """The proper name among the candidates that the text names most often (at least twice)."""
+    counts = Counter({c: len(re.findall(rf"(?<!\w){re.escape(c)}(?!\w)", text)) for c in candidates
+                      if c and is_proper_name(c, text)})
     if not counts:
         return None
     name, n = counts.most_common(1)[0]

@@ -79,7 +79,7 @@ def parse(
     if medicine_source == "file name":
         notes.append(f"no medicine name in the text: named {medicine!r} after the file")
     first = min(headings) if headings else len(body)
-    preamble = _content_paragraphs(body[:first], medicine, web)
+    preamble = _content_paragraphs(body[:first], medicine, web, strict=bool(headings))
     sections: list[Section] = []
     if preamble:
         first_key = headings[first][0].key if headings else None
@@ -177,14 +177,8 @@ def _medicine_name(headings, lines: list[_Line], web: bool, full: str, file_name
         pair = names.name_and_substance_line(t)
         if pair and names.most_named([pair[0]], full):
             return pair[0], "title"
-    candidates = []
-    sentence = named_in_substance_sentence(full)
-    if sentence:
-        candidates.append(sentence)
-    first = names.first_line_name(texts)
-    if first:
-        candidates.append(first)
-    found = names.most_named(candidates, full)
+    candidates = [named_in_substance_sentence(full), names.first_line_name(texts), names.first_subject(full)]
+    found = names.most_named([c for c in candidates if c and not match_heading("# " + c)], full)
     if found:
         return found, "text"
     fallback = names.from_file_name(file_name)
@@ -211,11 +205,11 @@ def _first_overview_ref(full: str) -> str | None:
 
 def _epar_overview_ref(full: str) -> str | None:
     """The overview's number as the EPAR page's download list gives it."""
-    m = re.search(r"EPAR\s*-\s*(?:Medicine overview|summary for the public)[^\n]{0,200}?(?:Reference Number:\s*)?(EMA/\d{5,6}/\d{4})",
+    m = re.search(r"EPAR\s*-\s*(?:Medicine overview|summary for the public)[^\n]{0,200}?(?:Reference Number:\s*)?(EMA/\d{3,6}/\d{4})",
                   full, re.IGNORECASE)
     if m:
         return m.group(1)
-    m = re.search(r"EPAR\s*-\s*(?:Medicine overview|summary for the public)[\s\S]{0,200}?Reference Number:\s*(EMA/\d{5,6}/\d{4})", full, re.IGNORECASE)
+    m = re.search(r"EPAR\s*-\s*(?:Medicine overview|summary for the public)[\s\S]{0,200}?Reference Number:\s*(EMA/\d{3,6}/\d{4})", full, re.IGNORECASE)
     return m.group(1) if m else None
 
 
@@ -456,8 +450,8 @@ def _keys_before(first_key: str | None) -> tuple[str, ...]:
     return ORDER[: ORDER.index(first_key)] if first_key in ORDER else ()
 
 
-def _content_paragraphs(lines: list[_Line], medicine: str | None, web: bool) -> list[tuple[str, int | None]]:
-    """Paragraphs of running text (with their page), without title lines, names and labels."""
+def _content_paragraphs(lines: list[_Line], medicine: str | None, web: bool, strict: bool) -> list[tuple[str, int | None]]:
+    """Paragraphs (with their page), without title lines and the name; `strict` keeps only sentences."""
     kept: list[_Line] = []
     for ln in lines:
         t = ln.text.strip().lstrip("#").strip()
@@ -476,20 +470,28 @@ def _content_paragraphs(lines: list[_Line], medicine: str | None, web: bool) -> 
         if block:
             text = _paragraphs([b.text for b in block], web)
             for para in text.split("\n\n"):
-                if _is_running_text(para):
+                if _is_running_text(para, strict):
                     out.append((para, block[0].page))
             block = []
     return out
 
 
-def _is_running_text(para: str) -> bool:
-    return len(re.findall(r"[^\W\d_]{2,}", para)) >= 6 and bool(re.search(r"[.!?;:)]\s*$", para))
+def _is_running_text(para: str, strict: bool) -> bool:
+    """A sentence, not a label ("About", "emicizumab"); without headings, label-and-value lines count too."""
+    words = len(re.findall(r"[^\W\d_]{2,}", para))
+    sentence = bool(re.search(r"[.!?;:)]\s*$", para))
+    return words >= 3 and (sentence or (not strict and words >= 4))
 
 
 def _classified(paragraphs: list[tuple[str, int | None]], classifier: SectionClassifier, language: str,
                 medicine: str | None, allowed: tuple[str, ...]) -> list[Section]:
     """Sections built from paragraphs by their content; neighbours with the same key are merged."""
-    keys = classifier.assign([p for p, _ in paragraphs], language, allowed) if allowed else [OTHER_KEY] * len(paragraphs)
+    if len(allowed) == 1:  # above "How is X used?" stands the overview's untitled first section
+        keys = [allowed[0]] * len(paragraphs)
+    elif allowed:
+        keys = classifier.assign([p for p, _ in paragraphs], language, allowed)
+    else:
+        keys = [OTHER_KEY] * len(paragraphs)
     sections: list[Section] = []
     for (para, page), key in zip(paragraphs, keys):
         if sections and sections[-1].key == key:

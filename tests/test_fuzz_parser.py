@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from ingest.classify import OTHER_KEY
 from ingest.headings import HEADINGS, SECTION_KEYS, UNKNOWN_KEY
 from ingest.loaders import Skip, load
 from ingest.parse import parse
 
 from .conftest import SEEDS, SEED_FILES
 
-KNOWN_KEYS = set(SECTION_KEYS) | {UNKNOWN_KEY}
+KNOWN_KEYS = set(SECTION_KEYS) | {UNKNOWN_KEY, OTHER_KEY}
 MAX_TOKENS = 120  # small, so that splitting long sections is exercised often
 MAX_BYTES = 2 * 1024 * 1024
 SEED_BYTES = {name: (SEEDS / name).read_bytes() for name in SEED_FILES}

@@ -120,10 +120,12 @@ def test_older_epar_summary_layout_splits_what_is_in_two():
     assert (doc.medicine, doc.substance, doc.ref, doc.language) == ("Oldmed", "examplimab", "EMA/123456/2010", "en")
 
 
-def test_text_without_headings_becomes_one_unknown_section():
-    doc = parse(["Some notes about a medicine.\n\nNothing here follows the EMA layout."], "text")
-    assert [s.key for s in doc.sections] == ["unknown"]
+def test_text_without_headings_or_cues_is_kept_as_other():
+    doc = parse(["Some notes about a medicine.\n\nNothing here follows the EMA layout."], "text", file_name="notes.txt")
+    assert [s.key for s in doc.sections] == ["other"]
+    assert "Some notes about a medicine." in doc.sections[0].text and "EMA layout." in doc.sections[0].text
     assert any("no EMA section headings" in n for n in doc.notes)
+    assert (doc.medicine, doc.medicine_source) == ("Notes", "file name")
 
 
 def test_long_section_is_split_at_paragraphs_and_keeps_its_key():
