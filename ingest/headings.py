@@ -155,16 +155,19 @@ def match_heading(line: str, medicine: str | None = None) -> HeadingMatch | None
     if not text or len(text) > 160:
         return None
     medicine = medicine.strip() if medicine else None
+    found: HeadingMatch | None = None
     for lang, key, rx in _compiled():
         m = rx.match(text)
         if m:
-            return HeadingMatch(lang, key, _base_name(m.groupdict().get("name"), medicine))
-    if medicine:
+            found = HeadingMatch(lang, key, _base_name(m.groupdict().get("name"), medicine))
+            break
+    if medicine and (found is None or (found.name and found.name.lower() != medicine.lower())):
+        # An exact pattern that read some other words as the name yields to one that holds the known name.
         for lang, key, rx in _compiled_wildcards(medicine):
             m = rx.match(text)
             if m:
                 return HeadingMatch(lang, key, m.group("name"))
-    return None
+    return found
 
 
 def _base_name(name: str | None, medicine: str | None) -> str | None:

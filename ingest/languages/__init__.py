@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 HEADING_KEYS = (
     "what_is", "how_used", "how_works", "benefits", "risks",
@@ -133,6 +134,11 @@ def _check_placeholders(pattern: str, entry: str, allowed: set[str], fail) -> No
             raise fail(entry, f"{pattern!r} uses {ph}; allowed here: {', '.join(sorted(allowed)) or 'none'}")
     if pattern.count("{X}") > 2:
         raise fail(entry, f"{pattern!r} names the medicine more than twice")
+
+
+def load_file(path) -> Language:
+    """Read and check one language file from disk."""
+    return parse_language(Path(path).read_text(encoding="utf-8"), Path(path).name)
 
 
 @lru_cache(maxsize=1)
