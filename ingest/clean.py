@@ -153,3 +153,21 @@ def strip_markdown(line: str) -> str:
     line = line.replace("**", "").replace("__", "")
     line = re.sub(r"^#{1,6}\s+", "", line)
     return line.rstrip()
+
+
+@lru_cache(maxsize=1)
+def _intro_patterns() -> tuple[re.Pattern[str], ...]:
+    out = []
+    for lang in languages.languages().values():
+        for p in lang.intro:
+            parts = re.split(r"(\{X\}|\{\*\})", p)
+            body = "".join(r"[^\W\d_][\w’'\-]*(?:\s[A-Z][\w’'\-]*)?" if x == "{X}" else r"[^.]{0,60}?" if x == "{*}"
+                           else re.escape(x).replace(r"\ ", r"\s+").replace("’", "['’]") for x in parts)
+            out.append(re.compile(body, re.IGNORECASE))
+    return tuple(out)
+
+
+def is_intro_paragraph(text: str) -> bool:
+    """The standard opening of an EPAR summary ("This is a summary of the European public assessment report …")."""
+    head = " ".join(text.split())[:400]
+    return any(rx.match(head) for rx in _intro_patterns())

@@ -456,7 +456,7 @@ def _content_paragraphs(lines: list[_Line], medicine: str | None, web: bool, str
     for ln in lines:
         t = ln.text.strip().lstrip("#").strip()
         if (is_title_line(t) or names.name_and_substance_line(t) or clean.is_bare_reference(t)
-                or (medicine and t.lower() == medicine.lower())):
+                or (medicine and t.lower() == medicine.lower()) or _is_label(t)):
             kept.append(_Line("", ln.page))
             continue
         kept.append(ln)
@@ -470,10 +470,15 @@ def _content_paragraphs(lines: list[_Line], medicine: str | None, web: bool, str
         if block:
             text = _paragraphs([b.text for b in block], web)
             for para in text.split("\n\n"):
-                if _is_running_text(para, strict):
+                if _is_running_text(para, strict) and not clean.is_intro_paragraph(para):
                     out.append((para, block[0].page))
             block = []
     return out
+
+
+def _is_label(line: str) -> bool:
+    """"About", "emicizumab", "Authorised": a word or two on a line of their own, no sentence."""
+    return 0 < len(line.split()) <= 2 and not re.search(r"[.!?;:]\s*$", line) and not _BULLET.match(line)
 
 
 def _is_running_text(para: str, strict: bool) -> bool:

@@ -28,7 +28,7 @@ EU_CODES = (
 )
 
 _TOP_KEYS = {"code", "name", "native", "headings", "web_labels", "titles", "substance", "boilerplate", "cues"}
-_SECTION_FIELDS = {"titles": {"patterns"}, "substance": {"patterns"}, "boilerplate": {"page_words", "lines"}}
+_SECTION_FIELDS = {"titles": {"patterns"}, "substance": {"patterns"}, "boilerplate": {"page_words", "lines", "intro"}}
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 
@@ -48,6 +48,7 @@ class Language:
     page_words: tuple[str, ...]
     boilerplate: tuple[str, ...]  # whole-line regular expressions
     cues: dict[str, tuple[str, ...]]
+    intro: tuple[str, ...] = ()  # openings of the standard "about this summary" paragraph, dropped before the first heading
 
 
 def parse_language(text: str, source: str) -> Language:
@@ -81,6 +82,7 @@ def parse_language(text: str, source: str) -> Language:
     substance = _strings(data.get("substance", {}).get("patterns", []), "substance.patterns", fail)
     page_words = _strings(data.get("boilerplate", {}).get("page_words", []), "boilerplate.page_words", fail)
     lines = _strings(data.get("boilerplate", {}).get("lines", []), "boilerplate.lines", fail)
+    intro = _strings(data.get("boilerplate", {}).get("intro", []), "boilerplate.intro", fail)
 
     for key, patterns in headings.items():
         for p in patterns:
@@ -96,6 +98,8 @@ def parse_language(text: str, source: str) -> Language:
         _check_placeholders(p, "substance.patterns", {"{X}", "{S}"}, fail)
         if p.count("{S}") != 1:
             raise fail("substance.patterns", f"{p!r} needs exactly one {{S}} for the substance")
+    for p in intro:
+        _check_placeholders(p, "boilerplate.intro", {"{X}", "{*}"}, fail)
     for p in lines:
         try:
             re.compile(p)
@@ -103,7 +107,7 @@ def parse_language(text: str, source: str) -> Language:
             raise fail("boilerplate.lines", f"{p!r} is not a regular expression: {exc}") from exc
 
     return Language(data["code"], data["name"], data["native"], headings, web_labels, titles, substance,
-                    page_words, lines, cues)
+                    page_words, lines, cues, intro)
 
 
 def _keyed(data: dict, section: str, allowed: tuple[str, ...], fail, required: bool = False) -> dict[str, tuple[str, ...]]:
