@@ -58,12 +58,37 @@ def check(label: dict, doc) -> dict:
     return row
 
 
+def classification_accuracy(labels: list[dict], base: Path, classifier) -> tuple[int, int, dict[str, list[int]]]:
+    """Documents with headings, read without them: how many paragraphs get their heading's key back."""
+    from ingest.classify import ORDER
+
+    right = total = 0
+    per_key: dict[str, list[int]] = {}
+    for label in labels:
+        if label["layout"] == "web_plain":
+            continue
+        doc = parse_file(base / label["file"])
+        paras = [(s.key, p) for s in doc.sections if s.key in ORDER and not s.inferred for p in s.text.split("\n\n")]
+        if len(paras) < 3:
+            continue
+        got = classifier.assign([p for _, p in paras], doc.language)
+        for (want, _), key in zip(paras, got):
+            ok = int(want == key)
+            right += ok
+            total += 1
+            per_key.setdefault(want, [0, 0])[0] += ok
+            per_key[want][1] += 1
+    return right, total, per_key
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.corpus_report", description=__doc__.splitlines()[2])
     p.add_argument("--labels", type=Path, default=CORPUS / "labels.jsonl")
     p.add_argument("--split", choices=("dev", "test", "all"), default="all")
     p.add_argument("--no-model", action="store_true", help="classify headless text by cue phrases only")
     p.add_argument("--json", type=Path, help="write the rows here")
+    p.add_argument("--classify", action="store_true",
+                   help="read documents with headings without them and report how many paragraphs get their key back")
     args = p.parse_args(argv)
 
     from rag.offline import prepare_environment
@@ -79,6 +104,18 @@ def main(argv: list[str] | None = None) -> int:
             classifier = SectionClassifier(get_embedder(Settings()).get_text_embedding_batch)
         except ImportError:
             classifier = None
+    if args.classify:
+        from ingest.classify import SectionClassifier
+
+        labels = [x for x in read_labels(args.labels) if args.split in ("all", x["split"])]
+        if args.split in ("all", "dev"):  # the seeds are whole overviews with every heading: dev material
+            seeds = Path(__file__).resolve().parent.parent / "data" / "summaries"
+            labels += [{"file": str(f), "layout": "overview", "split": "dev"} for f in sorted(seeds.glob("*_*.*"))]
+        right, total, per_key = classification_accuracy(labels, args.labels.parent, classifier or SectionClassifier())
+        print(f"paragraphs keyed right: {right}/{total} = {right / max(total, 1):.3f}")
+        for key, (r, t) in sorted(per_key.items()):
+            print(f"  {key}: {r}/{t}")
+        return 0
     rows = []
     for label in read_labels(args.labels):
         if args.split != "all" and label["split"] != args.split:
