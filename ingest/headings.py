@@ -132,11 +132,29 @@ def _literal_length(pattern: str) -> int:
     return len(re.sub(r"\{X\}|\{\*\}", "", pattern))
 
 
+def _first_letter(text: str) -> str:
+    m = re.search(r"[^\W\d_]|\{", text)
+    return m.group(0).lower() if m and m.group(0) != "{" else ""
+
+
 @lru_cache(maxsize=1)
-def _compiled() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
-    # Longest literal first, so "What is the risk associated with {X}?" wins over "What is {X}?".
+def _by_first_letter() -> dict[str, tuple[tuple[str, str, re.Pattern[str]], ...]]:
+    """The exact patterns a line can match, by the line's first letter; patterns opening with the name go everywhere.
+
+    Longest literal first, so "What is the risk associated with {X}?" wins over "What is {X}?".
+
+    Hundreds of patterns over every line of a long PDF would otherwise dominate parsing time.
+    """
     rows = sorted((r for r in heading_rows() if WILDCARD not in r[2]), key=lambda row: -_literal_length(row[2]))
-    return tuple((lang, key, _to_regex(p)) for lang, key, p in rows)
+    letters: dict[str, list[tuple[int, str, str, re.Pattern[str]]]] = {}
+    anywhere: list[tuple[int, str, str, re.Pattern[str]]] = []
+    for order, (lang, key, p) in enumerate(rows):
+        row = (order, lang, key, _to_regex(p))
+        first = _first_letter(p)
+        (letters.setdefault(first, []) if first else anywhere).append(row)
+    out = {k: tuple((lang, key, rx) for _, lang, key, rx in sorted(v + anywhere)) for k, v in letters.items()}
+    out[""] = tuple((lang, key, rx) for _, lang, key, rx in anywhere)
+    return out
 
 
 @lru_cache(maxsize=64)
@@ -156,7 +174,8 @@ def match_heading(line: str, medicine: str | None = None) -> HeadingMatch | None
         return None
     medicine = medicine.strip() if medicine else None
     found: HeadingMatch | None = None
-    for lang, key, rx in _compiled():
+    table = _by_first_letter()
+    for lang, key, rx in table.get(_first_letter(text), table[""]):
         m = rx.match(text)
         if m:
             found = HeadingMatch(lang, key, _base_name(m.groupdict().get("name"), medicine))
@@ -198,15 +217,6 @@ def title_medicine(line: str) -> str | None:
         if m and m.group("name").strip():
             return m.group("name").strip()
     return None
-
-
-def is_title_line(line: str) -> bool:
-    """A title line of any language, with or without a medicine name ("EPAR summary for the public")."""
-    text = line.strip()
-    if title_medicine(text):
-        return True
-    plain = {p.lower() for lang in languages.languages().values() for p in lang.titles if "{X}" not in p}
-    return re.sub(r"\s+", " ", text).lower() in plain
 
 
 @lru_cache(maxsize=64)
