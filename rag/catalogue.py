@@ -82,26 +82,6 @@ class Catalogue:
                 return self._terms[close[0]]
         return None
 
-    def unknown_medicines(self, text: str) -> list[str]:
-        """Words that look like medicine names but are not in the corpus."""
-        out = []
-        words = _words(text)
-        for i, word in enumerate(words):
-            w = word.lower()
-            if self._match(word) or w in self.vocabulary or len(w) < 5:
-                continue
-            inn_like = w.endswith(INN_SUFFIXES) and w.isalpha()
-            brand_like = word[0].isupper() and i > 0 and word[1:].islower() and w not in _COMMON_CAPITALISED
-            if inn_like or brand_like:
-                out.append(word)
-        return out
-
-
-_COMMON_CAPITALISED = {
-    "europe", "european", "sweden", "swedish", "english", "svenska", "engelska", "agency", "union",
-    "please", "thanks", "hello", "could", "would", "should", "which", "where", "there", "april",
-}
-
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿ][\w'’-]*", text)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from functools import lru_cache
 
 from . import glossary
-from .intent import CUES
+from .intent import cues
 from .retriever import tokens
 
 _INJECTION = re.compile(
@@ -33,7 +34,11 @@ _GENERIC = set(
         "man använda använder kan får ska bör måste"
     )
 )
-_CUE_TOKENS = {t for cues in CUES.values() for cue in cues for t in tokens(cue.rstrip("="))}
+
+
+@lru_cache(maxsize=1)
+def cue_tokens() -> frozenset[str]:
+    return frozenset(t for words in cues().values() for cue in words for t in tokens(cue.rstrip("=")))
 
 
 def clean_question(text: str) -> str:
@@ -64,22 +69,61 @@ def has_words(question: str) -> bool:
     return bool(re.search(r"[^\W\d_]{2,}", question))
 
 
+def topic_tokens(question: str, inflected: bool = False) -> list[str]:
+    """Word stems of a question that carry its topic: no filler, no section cue, no number.
+
+    With `inflected`, "treats" goes with "treat" and "effects" with "effect" too.
+    """
+    return [t for t in tokens(question) if not t.isdigit() and len(t) >= 3 and t not in _GENERIC
+            and t not in cue_tokens() and not (inflected and _is_filler(t))]
+
+
+def _is_filler(stem: str) -> bool:
+    return any(stem.startswith(c) and len(stem) - len(c) <= 2 for c in _fillers_4())
+
+
+@lru_cache(maxsize=1)
+def _fillers_4() -> tuple[str, ...]:
+    return tuple(t for t in _GENERIC | cue_tokens() if len(t) >= 4)
+
+
 class Vocabulary:
-    """Word stems of the whole corpus, for asking: does the corpus talk about this at all?"""
+    """Word stems of the whole corpus, for asking: does the corpus talk about this at all, and in how
+    many medicines' overviews? A word most overviews use ("company", "data") names no condition."""
 
-    def __init__(self, texts: list[str]) -> None:
-        self._stems = sorted({t for text in texts for t in tokens(text) if len(t) >= 3})
+    def __init__(self, texts_by_medicine: dict[str, list[str]]) -> None:
+        users: dict[str, set[str]] = {}
+        for medicine, texts in texts_by_medicine.items():
+            for text in texts:
+                for t in tokens(text):
+                    if len(t) >= 3:
+                        users.setdefault(t, set()).add(medicine)
+        self._stems = sorted(users)
+        self._users = users
+        self.medicine_count = len(texts_by_medicine)
 
-    def knows(self, stem: str) -> bool:
-        if glossary.concepts(stem):
-            return True
+    def _related(self, stem: str):
         i = bisect.bisect_left(self._stems, stem[:4])
         while i < len(self._stems) and self._stems[i].startswith(stem[:4]):
             s = self._stems[i]
             if s.startswith(stem) or stem.startswith(s):
-                return True
+                yield s
             i += 1
-        return False
+
+    def knows(self, stem: str) -> bool:
+        return bool(glossary.concepts(stem)) or next(self._related(stem), None) is not None
+
+    def spread(self, stem: str) -> int:
+        """How many medicines' overviews use the word."""
+        found: set[str] = set()
+        for s in self._related(stem):
+            found |= self._users[s]
+        return len(found)
+
+    def is_specific(self, stem: str) -> bool:
+        """Used by some overviews but not by most: a condition, a target, a class."""
+        n = self.spread(stem)
+        return 0 < n <= max(1, self.medicine_count // 2)
 
     def off_topic(self, question: str, medicine_terms: set[str], has_intent: bool) -> list[str]:
         """Topic words of the question that the corpus never uses, when they dominate the question.
@@ -88,8 +132,7 @@ class Vocabulary:
         words is off topic; English words are often missing from Swedish documents, so one or two
         unknown words alone do not decide.
         """
-        topic = [t for t in tokens(question)
-                 if t not in _GENERIC and t not in _CUE_TOKENS and t not in medicine_terms and not t.isdigit() and len(t) >= 3]
+        topic = [t for t in topic_tokens(question) if t not in medicine_terms]
         unknown = [t for t in topic if not self.knows(t)]
         if not unknown:
             return []

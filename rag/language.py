@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import lru_cache
 
@@ -29,3 +30,13 @@ def detect(text: str, default: str = "en") -> tuple[str, float]:
     with _lock:  # the identifier keeps per-call state in numpy buffers
         code, prob = _identifier().classify(sample)
     return str(code), float(prob)
+
+
+def question_language(text: str, names: list[str] = (), default: str = "en") -> str:
+    """The language of a question, judged without the medicine names in it ("Was ist Conexxence?")."""
+    if names:
+        rx = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
+        text = re.sub(rf"(?<!\w)(?:{rx})\w*", " ", text, flags=re.IGNORECASE) if rx else text
+    if len(re.findall(r"[^\W\d_]{2,}", text)) < 2:  # "dose?" says nothing about its language
+        return default
+    return detect(text, default)[0]

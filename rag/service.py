@@ -8,14 +8,19 @@ import threading
 from dataclasses import dataclass
 from typing import Iterator
 
+import numpy as np
+
 from . import guard
 from .citations import citation_for
 from .extractive import SentenceEmbeddings, choose
-from .intent import question_language, section_prior
+from .intent import section_prior
+from .language import question_language
+from .medicines import MedicineResolver
 from .retriever import Ranked, Retriever, Weights
 from .schema import Answer
+from .sentences import spans
 from .settings import Settings
-from .wording import language_name, say
+from .wording import asks_for_medicines, language_name, reads_as_follow_up, say
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,7 @@ class RagService:
         self.thresholds = thresholds or Thresholds()
         self.sentence_vectors = SentenceEmbeddings(self.embedder)
         self._vocab: tuple[tuple | None, guard.Vocabulary | None] = (None, None)
+        self._medicine_resolver: MedicineResolver | None = None
         self._llm = None
         if settings.llm_base_url:
             from .llm import LlmAnswerer
@@ -82,45 +88,131 @@ class RagService:
     # steps ---------------------------------------------------------------------------------
     def _prepare(self, question: str, history: list[dict], medicine: str | None):
         q = guard.clean_question(question)
-        lang = question_language(guard.retrieval_text(q)) if q else "en"
+        text = guard.retrieval_text(q)
         limit = self.settings.max_question_chars
-        if not q or not guard.has_words(guard.retrieval_text(q)):
-            return self._refusal(question, lang, say(lang, "empty"), "empty")
-        if len(q) > limit:
-            return self._refusal(question, lang, say(lang, "too_long", n=len(q), limit=limit), "too_long")
+        if not q or not guard.has_words(text):
+            return self._refusal(question, "en", say("en", "empty"), "empty")
         self.retriever.refresh()
         catalogue = self.retriever.catalogue
+        names = [w for m in catalogue.medicines for w in (m.name, m.substance or "")]
+        lang = question_language(text[:limit], names, default=self._history_language(history, names))
+        if len(q) > limit:
+            return self._refusal(question, lang, say(lang, "too_long", n=len(q), limit=limit), "too_long")
         covered = say(lang, "covered", medicines=_list_names(catalogue.names))
         if not catalogue.medicines:
             return self._refusal(question, lang, say(lang, "empty_store"), "empty_store")
         if guard.is_injection(q):
             return self._refusal(question, lang, f"{say(lang, 'injection')} {covered}", "injection")
-
-        text = guard.retrieval_text(q)
         if guard.out_of_scope(text):
             return self._refusal(question, lang, f"{say(lang, 'out_of_scope')} {covered}", "out_of_scope")
-        named = catalogue.find(text)
-        unknown = catalogue.unknown_medicines(text)
-        if unknown:
-            msg = f"{say(lang, 'unknown_medicine', names=', '.join(unknown))} {covered}"
-            return self._refusal(question, lang, msg, "unknown_medicine")
-        meds = [m.name for m in named]
-        if medicine:
-            meds = [medicine]
-        elif not meds:
-            meds = self._from_history(history)
-        terms = {t for m in catalogue.medicines for t in guard.tokens(f"{m.name} {m.substance or ''}")}
-        prior = section_prior(text)
-        off = self._vocabulary().off_topic(text, terms, has_intent=bool(section_prior(text, fallback=False)))
-        if off:
-            return self._refusal(question, lang, f"{say(lang, 'not_covered')} {covered}", "off_topic", meds)
 
+        found = self._resolver().resolve(text)
+        asks_which = asks_for_medicines(text, lang)
+        known_words = self._vocabulary()
+        if found.unknown:
+            # A medicine the overviews only mention ("vitamin D" beside Conexxence, "Which medicine is a biosimilar
+            # of Prolia?") is context or a topic; one they never mention is a medicine they do not cover.
+            mentioned = all(known_words.knows(t) for u in found.unknown for t in guard.tokens(u))
+            if not mentioned or not (found.medicines or asks_which):
+                return self._unknown_refusal(question, lang, found, covered)
+        meds = [m.name for m in found.medicines]
+        note = ""
+        if medicine and meds and medicine.lower() not in {m.lower() for m in meds}:
+            note = say(lang, "other_medicine", asked=", ".join(meds), selected=medicine)
+        prior = section_prior(text)
+        if not meds:
+            topic = self._topic(text, catalogue)
+            follow_up = bool(history) and (reads_as_follow_up(text, lang) or not asks_which)
+            if asks_which and not follow_up:
+                if topic:
+                    return self._conditions(question, text, lang, topic, prior, covered)
+                return self._refusal(question, lang, f"{say(lang, 'no_condition')} {covered}", "no_condition")
+            if follow_up:
+                meds = self._from_history(history)
+            if not meds and medicine:
+                meds = [medicine]
+            if not meds and topic:
+                return self._conditions(question, text, lang, topic, prior, covered)
+            if not meds:
+                return self._refusal(question, lang, f"{say(lang, 'which_medicine')} {covered}", "no_medicine")
+            implied = ", ".join(meds)
+        else:
+            implied = ""
+
+        terms = {t for m in catalogue.medicines for t in guard.tokens(f"{m.name} {m.substance or ''}")}
+        if self._has_documents_in(lang):
+            off = known_words.off_topic(text, terms, has_intent=bool(section_prior(text, fallback=False)))
+            if off:
+                return self._refusal(question, lang, f"{say(lang, 'not_covered')} {covered}", "off_topic", meds)
         missing = self._missing_section(meds, prior)
         if missing:
             return self._refusal(question, lang, f"{say(lang, 'no_section', medicine=', '.join(meds))} {covered}", "no_section", meds)
+        embedding = self._embed_question(text, implied)
+        ranked = self.retriever.retrieve(text, medicines=meds, language=lang, prior=prior, query_embedding=embedding)
+        return _Context(question, text, lang, meds, prior, embedding, ranked, covered, note)
+
+    def _embed_question(self, text: str, implied: str) -> list[float]:
+        """A question that leans on a medicine it does not name ("and how is it taken?") is embedded
+        half as written and half with the medicine named, so the vector has its subject and keeps its intent."""
+        plain = np.asarray(self.embedder.get_query_embedding(text))
+        if not implied:
+            return plain.tolist()
+        named = np.asarray(self.embedder.get_query_embedding(f"{implied}: {text}"))
+        mean = plain + named
+        return (mean / np.linalg.norm(mean)).tolist()
+
+    def _unknown_refusal(self, question: str, lang: str, found, covered: str) -> Answer:
+        msg = say(lang, "unknown_medicine", names=", ".join(found.unknown))
+        for _, twin in found.same_substance:
+            msg += " " + say(lang, "same_substance", medicine=twin.name, substance=twin.substance)
+        return self._refusal(question, lang, f"{msg} {covered}", "unknown_medicine")
+
+    def _topic(self, text: str, catalogue) -> list[str]:
+        """Word stems of a question naming no medicine that the corpus uses: the condition or class asked about."""
+        terms = {t for m in catalogue.medicines for t in guard.tokens(f"{m.name} {m.substance or ''}")}
+        words = self._vocabulary()
+        return [t for t in guard.topic_tokens(text, inflected=True) if t not in terms and words.is_specific(t)]
+
+    def _conditions(self, question: str, text: str, lang: str, topic: list[str], prior: dict, covered: str) -> Answer:
+        """Every medicine whose overview names the condition or class asked about, each cited; none: refuse."""
         embedding = self.embedder.get_query_embedding(text)
-        ranked = self.retriever.retrieve(text, medicines=meds or None, language=lang, prior=prior, query_embedding=embedding)
-        return _Context(question, text, lang, meds, prior, embedding, ranked, covered)
+        prior = prior or {"what_is": 1.0}
+        ranked = self.retriever.retrieve(text, medicines=None, language=lang, prior=prior, query_embedding=embedding, top_k=40)
+        retrieved = [r.to_dict() for r in ranked]
+        picked: dict[str, tuple[object, int, int]] = {}
+        need = max(1, (len(topic) + 1) // 2)
+        for r in ranked:
+            name = str(r.meta.get("medicine", ""))
+            if name.lower() in picked or len(picked) >= self.settings.max_condition_medicines:
+                continue
+            span = _sentence_naming(r.node.text, topic, need)
+            if span:
+                picked[name.lower()] = (r, *span)
+        if not picked:
+            return self._refusal(question, lang, f"{say(lang, 'no_condition')} {covered}", "no_condition", [], retrieved)
+        citations, lines = [], []
+        for n, (r, a, b) in enumerate(picked.values(), start=1):
+            c = citation_for(n, r, a, b)
+            citations.append(c)
+            lines.append(f"- {c.medicine}: “{c.quote}” [{n}]")
+        text_out = f"{say(lang, 'condition_intro')}:\n" + "\n".join(lines) + f"\n\n{say(lang, 'pointer')}"
+        meds = [c.medicine for c in citations]
+        return Answer(question, text_out, False, citations, "extractive", retrieved, lang, meds)
+
+    def _history_language(self, history: list[dict], names: list[str]) -> str:
+        for turn in reversed(history[-10:]):
+            if turn.get("role") == "user":
+                return question_language(guard.retrieval_text(str(turn.get("content", ""))), names)
+        return "en"
+
+    def _has_documents_in(self, lang: str) -> bool:
+        return any(lang in m.languages for m in self.retriever.catalogue.medicines)
+
+    def _resolver(self) -> MedicineResolver:
+        catalogue = self.retriever.catalogue
+        if self._medicine_resolver is None or self._medicine_resolver.catalogue is not catalogue:
+            self._medicine_resolver = MedicineResolver(catalogue, use_lexicon=self.settings.drug_lexicon)
+        return self._medicine_resolver
 
     def _extractive(self, ctx: "_Context") -> Answer:
         t = self.thresholds
@@ -136,6 +228,8 @@ class RagService:
         if citation.language != ctx.lang:
             intro += say(ctx.lang, "in_language", language=language_name(citation.language, ctx.lang))
         text = f"{intro}: “{quote.text}” [1]\n\n{say(ctx.lang, 'pointer')}"
+        if ctx.note:
+            text = f"{ctx.note}\n\n{text}"
         return Answer(ctx.question, text, False, [citation], "extractive", retrieved, ctx.lang, ctx.medicines)
 
     def _refusal(self, question, lang, message, reason, medicines=None, retrieved=None) -> Answer:
@@ -164,8 +258,20 @@ class RagService:
     def _vocabulary(self) -> guard.Vocabulary:
         version = self.retriever._version
         if self._vocab[0] != version or self._vocab[1] is None:
-            self._vocab = (version, guard.Vocabulary([n.text for n in self.retriever.nodes]))
+            by_medicine: dict[str, list[str]] = {}
+            for n in self.retriever.nodes:
+                by_medicine.setdefault(str(n.metadata.get("medicine", "")).lower(), []).append(n.text)
+            self._vocab = (version, guard.Vocabulary(by_medicine))
         return self._vocab[1]
+
+
+def _sentence_naming(text: str, topic: list[str], need: int) -> tuple[int, int] | None:
+    """The first sentence of a section that holds at least `need` of the topic stems."""
+    for a, b in spans(text):
+        words = set(guard.tokens(text[a:b]))
+        if sum(any(w.startswith(t) or t.startswith(w) for w in words if len(w) >= 4) for t in topic) >= need:
+            return a, b
+    return None
 
 
 def _list_names(names: list[str], limit: int = 12) -> str:
@@ -184,6 +290,7 @@ class _Context:
     embedding: list[float]
     ranked: list[Ranked]
     covered: str
+    note: str = ""  # said before the answer, e.g. that it is about another medicine than the one selected
 
 
 _default: RagService | None = None

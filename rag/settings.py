@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", alias="APP_HOST", description="Address the app listens on.")
     port: int = Field(7860, alias="APP_PORT", description="Port the app listens on.")
     max_question_chars: int = Field(2000, description="Longer questions are rejected with a message.")
+    max_condition_medicines: int = Field(6, description="At most this many medicines answer a question about a condition.")
+    drug_lexicon: bool = Field(True, description="Recognise medicines the corpus lacks with the bundled drug dictionary.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call /api/*.")
     api_key: str | None = Field(None, description="If set, /api/* needs header X-API-Key (server to server).")
     feedback_db: Path = Field(Path("var/feedback.sqlite3"), description="Thumbs up/down are stored here.")

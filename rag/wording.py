@@ -21,6 +21,7 @@ class Phrases:
     language_names: dict[str, str]
     follow_up: tuple[str, ...]
     condition: tuple[str, ...]
+    intent: dict[str, tuple[str, ...]]
 
 
 @lru_cache(maxsize=None)
@@ -31,7 +32,16 @@ def phrases(code: str) -> Phrases | None:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     q = data.get("question", {})
     return Phrases(code, dict(data["say"]), dict(data.get("language_names", {})),
-                   tuple(q.get("follow_up", ())), tuple(q.get("condition", ())))
+                   tuple(q.get("follow_up", ())), tuple(q.get("condition", ())),
+                   {k: tuple(v) for k, v in data.get("intent", {}).items()})
+
+
+@lru_cache(maxsize=1)
+def languages_with_phrases() -> tuple[str, ...]:
+    """English first, then the others in name order (the order cue lists are joined in)."""
+    folder = resources.files(__package__).joinpath("phrases")
+    codes = sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+    return tuple(sorted(codes, key=lambda c: (c != FALLBACK, c != "sv", c)))
 
 
 def answer_language(lang: str) -> str:
@@ -54,7 +64,11 @@ def language_name(language: str, in_language: str) -> str:
 def _cue_rx(cues: tuple[str, ...]) -> re.Pattern[str] | None:
     if not cues:
         return None
-    alternatives = "|".join(re.escape(c).replace(r"\ ", r"\s+") for c in sorted(cues, key=len, reverse=True))
+    def one(cue: str) -> str:
+        body = re.escape(cue.lstrip("^")).replace(r"\ ", r"\s+")
+        return rf"^\W*{body}" if cue.startswith("^") else body
+
+    alternatives = "|".join(one(c) for c in sorted(cues, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 

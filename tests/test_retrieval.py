@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from rag.catalogue import Catalogue
-from rag.intent import question_language, section_prior
+from rag.intent import section_prior
+from rag.language import question_language
+from rag.medicines import MedicineResolver
 from rag.retriever import Weights
 
 CATALOGUE = Catalogue([
@@ -31,12 +33,22 @@ def test_medicine_detection(text, names):
 @pytest.mark.parametrize("text,unknown", [
     ("What is the maximum daily dose of ibuprofen?", ["ibuprofen"]),
     ("Is Keytruda better than Lumykras?", ["Keytruda"]),
-    ("Which medicine is a biosimilar of Prolia?", []),  # Prolia is in the corpus text
+    ("Tell me about Nurofen", ["Nurofen"]),  # a brand, known to the drug lexicon
     ("Does Conexxence interact with omeprazole?", ["omeprazole"]),
+    ("What is the dose of zyntegrumab?", ["zyntegrumab"]),  # unknown to the lexicon, but named like an antibody
     ("How often is Conexxence given?", []),
+    ("Was ist Conexxence und wofür wird es angewendet?", []),  # capitalised German nouns are no medicines
+    ("Welche Nebenwirkungen hat Conexxence?", []),
+    ("Vilka biverkningar har Lumykras?", []),
 ])
 def test_medicines_not_in_the_corpus_are_noticed(text, unknown):
-    assert CATALOGUE.unknown_medicines(text) == unknown
+    assert MedicineResolver(CATALOGUE).resolve(text).unknown == unknown
+
+
+def test_a_brand_with_a_substance_the_corpus_holds_is_tied_to_it():
+    found = MedicineResolver(CATALOGUE).resolve("How is Xgeva given?")
+    assert found.unknown == ["Xgeva"] and not found.medicines
+    assert [(name, m.name) for name, m in found.same_substance] == [("Xgeva", "Conexxence")]
 
 
 @pytest.mark.parametrize("question,key", [
@@ -63,9 +75,12 @@ def test_no_cue_means_no_prior():
 
 
 @pytest.mark.parametrize("q,lang", [("How often is Conexxence given?", "en"), ("Hur ofta ges Conexxence?", "sv"),
-                                    ("vilken dos av Lumykras rekommenderas?", "sv"), ("Which medicine treats vitiligo?", "en")])
+                                    ("vilken dos av Lumykras rekommenderas?", "sv"), ("Which medicine treats vitiligo?", "en"),
+                                    ("Was ist Conexxence?", "de"), ("Welche Nebenwirkungen hat Conexxence?", "de"),
+                                    ("Quels sont les effets secondaires de Lumykras ?", "fr"),
+                                    ("Hvor ofte gives Conexxence?", "da"), ("Co to jest Opzelura?", "pl")])
 def test_question_language(q, lang):
-    assert question_language(q) == lang
+    assert question_language(q, ["Conexxence", "Lumykras", "Opzelura"]) == lang
 
 
 def _top(service, question, medicines=None, weights=None):
