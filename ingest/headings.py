@@ -219,6 +219,19 @@ def title_medicine(line: str) -> str | None:
     return None
 
 
+def is_title_line(line: str) -> bool:
+    """A title line of any language, with or without a medicine name ("EPAR summary for the public")."""
+    text = line.strip()
+    if title_medicine(text):
+        return True
+    return re.sub(r"\s+", " ", text).lower() in _plain_titles()
+
+
+@lru_cache(maxsize=1)
+def _plain_titles() -> frozenset[str]:
+    return frozenset(p.lower() for lang in languages.languages().values() for p in lang.titles if "{X}" not in p)
+
+
 @lru_cache(maxsize=64)
 def _substance_patterns(medicine: str | None) -> tuple[re.Pattern[str], ...]:
     out = []
