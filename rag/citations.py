@@ -3,9 +3,38 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from urllib.parse import urlsplit
 
 from .retriever import Ranked
 from .schema import Citation
+
+EMA_SITE = "www.ema.europa.eu"
+EPAR_PAGE = f"https://{EMA_SITE}/en/medicines/human/EPAR/"
+_SAFE_URL = re.compile(r"https://www\.ema\.europa\.eu/[A-Za-z0-9/_.~%-]*")
+
+
+def ema_page(meta: dict) -> str | None:
+    """The medicine's EPAR page on the EMA website; nothing else is ever linked.
+
+    An ingested `url` is used only when it is an https link to www.ema.europa.eu made of plain path
+    characters; otherwise the address is built from the medicine name as EMA builds it ("Conexxence" ->
+    .../EPAR/conexxence): lower case, spaces to hyphens, accents and other punctuation dropped.
+    """
+    url = str(meta.get("url") or "").strip()
+    if _SAFE_URL.fullmatch(url) and urlsplit(url).netloc == EMA_SITE:
+        return url
+    name = unicodedata.normalize("NFKD", str(meta.get("medicine") or "")).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9-]", "", re.sub(r"\s+", "-", name.strip().lower()))
+    slug = re.sub(r"-{2,}", "-", slug).strip("-")
+    return EPAR_PAGE + slug if slug else None
+
+
+def pdf_page(meta: dict) -> int | None:
+    """Text and Markdown sources are one page, so only a PDF's page number helps find the text."""
+    if not str(meta.get("source", "")).lower().endswith(".pdf") or not meta.get("page"):
+        return None
+    return int(meta["page"])
 
 
 def citation_for(number: int, ranked: Ranked, start: int, end: int) -> Citation:
@@ -19,10 +48,12 @@ def citation_for(number: int, ranked: Ranked, start: int, end: int) -> Citation:
         section_title=m.get("section_title", ""),
         language=m.get("language", ""),
         source=m.get("source", ""),
-        page=int(m["page"]) if m.get("page") else None,
+        page=pdf_page(m),
         quote=ranked.node.text[start:end],
         ref_inferred=bool(m.get("ref_inferred")),
         section_id=ranked.node.node_id,
+        url=ema_page(m),
+        context=ranked.node.text,
     )
 
 

@@ -48,7 +48,7 @@ def make_client(seeded_settings, service, tmp_path_factory, portal):
     from ui.app import create_app
 
     def make(settings=None, svc=None, **overrides) -> Client:
-        values = {"feedback_db": tmp_path_factory.mktemp("fb") / "feedback.sqlite3"} | overrides
+        values = {"feedback_db": tmp_path_factory.mktemp("fb") / "feedback.sqlite3", "trusted_hosts": ["testserver"]} | overrides
         return Client(create_app((settings or seeded_settings).model_copy(update=values), svc or service), portal)
 
     return make

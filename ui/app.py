@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gradio as gr
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from rag.service import RagService
 from rag.settings import Settings
 
-from . import api, widget
-from .access import add_cors
+from . import api, models, widget
+from .access import add_cors, add_trusted_hosts
+from .body_limit import BodyLimit
 from .chat import build_chat, theme
 from .feedback import FeedbackStore
 
@@ -37,13 +40,24 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     feedback = FeedbackStore(settings.feedback_db)
     concurrency = answer_concurrency(service)
 
-    app = FastAPI(title="EMA medicine overviews Q&A", version="0.1.0", description=DESCRIPTION)
+    # /docs and /redoc use the Swagger UI and ReDoc files of a package, not a CDN.
+    app: FastAPI = FastAPIOffline(title="EMA medicine overviews Q&A", version="0.1.0", description=DESCRIPTION)
     add_cors(app, settings)
-    api.add_error_handlers(app)
-    app.include_router(api.router(settings, api.Worker(service, concurrency), feedback))
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
+    add_trusted_hosts(app, settings)  # added last, so it runs first
+    api.add_error_handlers(app, settings)
+    limiter = api.feedback_limiter(settings)
+    app.state.limiter = limiter
+    app.include_router(api.live_router())
+    app.include_router(api.router(settings, api.Worker(service, concurrency), feedback, limiter))
     app.include_router(widget.router())
     app.state.service = service
     app.state.feedback = feedback
+
+    @app.api_route("/gradio_api/upload{rest:path}", methods=["GET", "POST", "PUT"], include_in_schema=False)
+    async def no_uploads(rest: str = "") -> JSONResponse:
+        # The chat takes no files; Gradio would otherwise store whatever is posted here.
+        return JSONResponse(models.Problem(detail="This app takes no file uploads.").model_dump(), status_code=404)
 
     blocks = build_chat(service, feedback, concurrency=concurrency, max_chars=settings.max_question_chars)
     # Mounted last: the Gradio app at "/" would otherwise shadow the routes above.
