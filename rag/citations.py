@@ -14,6 +14,31 @@ EPAR_PAGE = f"https://{EMA_SITE}/en/medicines/human/EPAR/"
 _SAFE_URL = re.compile(r"https://www\.ema\.europa\.eu/[A-Za-z0-9/_.~%-]*")
 
 
+def highlight(context: str, quote: str) -> list[list[tuple[str, bool]]]:
+    """The section's paragraphs as (text, is_quoted) pieces: the quoted sentences marked where they stand."""
+    start = context.find(quote) if quote else -1
+    end = start + len(quote) if start >= 0 else -1
+    spans, pos = [], 0
+    for gap in re.finditer(r"\n\s*\n", context):
+        spans.append((pos, gap.start()))
+        pos = gap.end()
+    spans.append((pos, len(context)))
+    paragraphs = []
+    for a, b in spans:
+        text = context[a:b]
+        a, b = a + len(text) - len(text.lstrip()), b - len(text) + len(text.rstrip())
+        if a >= b:
+            continue
+        cuts = sorted({a, b} | {x for x in (start, end) if a < x < b})
+        paragraphs.append([(context[x:y], start <= x and y <= end) for x, y in zip(cuts, cuts[1:])])
+    return paragraphs
+
+
+def is_ema_url(url: str) -> bool:
+    """An https link into www.ema.europa.eu made of plain path characters (nothing that could break out)."""
+    return bool(_SAFE_URL.fullmatch(url)) and urlsplit(url).netloc == EMA_SITE
+
+
 def ema_page(meta: dict) -> str | None:
     """The medicine's EPAR page on the EMA website; nothing else is ever linked.
 
@@ -22,7 +47,7 @@ def ema_page(meta: dict) -> str | None:
     .../EPAR/conexxence): lower case, spaces to hyphens, accents and other punctuation dropped.
     """
     url = str(meta.get("url") or "").strip()
-    if _SAFE_URL.fullmatch(url) and urlsplit(url).netloc == EMA_SITE:
+    if is_ema_url(url):
         return url
     name = unicodedata.normalize("NFKD", str(meta.get("medicine") or "")).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9-]", "", re.sub(r"\s+", "-", name.strip().lower()))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gradio as gr
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi_offline import FastAPIOffline
 
 from rag.service import RagService
@@ -24,6 +25,9 @@ When the server sets API_KEY, `/api/*` needs the header `X-API-Key`, except for 
 app's own origin or an origin listed in CORS_ORIGINS (the widget, which never holds the key)."""
 
 
+OFFLINE_DOCS = "/static-offline-docs"  # where fastapi-offline mounts its Swagger UI and ReDoc files
+
+
 def answer_concurrency(service: RagService) -> int:
     """How many answers are worked on at once, in the chat and in the API (each has its own limit).
 
@@ -34,6 +38,19 @@ def answer_concurrency(service: RagService) -> int:
     return 8 if service.mode == "llm" else 2
 
 
+def _offline_redoc(app: FastAPI) -> None:
+    """ReDoc from the package's files; its bundle also shows a logo from a CDN, which the page's CSP blocks."""
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        page = get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
+                              redoc_js_url=f"{root}{OFFLINE_DOCS}/redoc.standalone.js",
+                              redoc_favicon_url=f"{root}{OFFLINE_DOCS}/favicon.png", with_google_fonts=False)
+        page.headers["Content-Security-Policy"] = "img-src 'self' data:; connect-src 'self'; font-src 'self' data:"
+        return page
+
+
 def create_app(settings: Settings | None = None, service: RagService | None = None) -> FastAPI:
     settings = settings or Settings()
     service = service or RagService(settings)
@@ -41,7 +58,10 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     concurrency = answer_concurrency(service)
 
     # /docs and /redoc use the Swagger UI and ReDoc files of a package, not a CDN.
-    app: FastAPI = FastAPIOffline(title="EMA medicine overviews Q&A", version="0.1.0", description=DESCRIPTION)
+    # No validatorUrl: Swagger UI would otherwise send the schema to an outside validator for its badge.
+    app: FastAPI = FastAPIOffline(title="EMA medicine overviews Q&A", version="0.1.0", description=DESCRIPTION,
+                                  swagger_ui_parameters={"validatorUrl": None}, redoc_url=None)
+    _offline_redoc(app)
     add_cors(app, settings)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     add_trusted_hosts(app, settings)  # added last, so it runs first
