@@ -51,6 +51,20 @@ def _offline_redoc(app: FastAPI) -> None:
         return page
 
 
+def _document_limits(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI schema states this server's question length limit."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            schema["components"]["schemas"]["AskRequest"]["properties"]["question"]["maxLength"] = \
+                settings.max_question_chars
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
 def create_app(settings: Settings | None = None, service: RagService | None = None) -> FastAPI:
     settings = settings or Settings()
     service = service or RagService(settings)
@@ -62,6 +76,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app: FastAPI = FastAPIOffline(title="EMA medicine overviews Q&A", version="0.1.0", description=DESCRIPTION,
                                   swagger_ui_parameters={"validatorUrl": None}, redoc_url=None)
     _offline_redoc(app)
+    _document_limits(app, settings)
     add_cors(app, settings)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     add_trusted_hosts(app, settings)  # added last, so it runs first

@@ -36,8 +36,11 @@ class AskRequest(Inbound):
     model_config = ConfigDict(json_schema_extra={
         "examples": [{"question": "How often is Conexxence given?", "history": []}]})
 
-    question: str = Field(description="The question, in English or Swedish. The length limit is a setting "
-                                      "(MAX_QUESTION_CHARS, 2000 by default).")
+    # minLength, pattern and maxLength (the MAX_QUESTION_CHARS setting, filled in by the app) only document
+    # the rules; the API checks them itself, to answer with its own messages.
+    question: str = Field(description="The question, in English or Swedish, not blank. The length limit is a "
+                                      "setting (MAX_QUESTION_CHARS, 2000 by default).",
+                          json_schema_extra={"minLength": 1, "pattern": r"\S"})
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
                                 description="The conversation so far, oldest first; follow-up questions use it.")
     medicine: str | None = Field(None, max_length=200,
