@@ -255,8 +255,7 @@ def test_chat_layout_at_phone_and_desktop_width(driver, base_url, width):
             "const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
             "return arguments[0].contains(hit);", el), f"{el.get_attribute('id') or el.tag_name} is covered"
     assert status.is_displayed()
-    answer = driver.find_elements(By.CSS_SELECTOR, '#chat [data-testid="bot"]')[-1]
-    driver.execute_script("arguments[0].scrollIntoView({block: 'start'}); window.scrollTo(0, 0)", answer)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'}); window.scrollTo(0, 0)", card)
     assert_only_local_requests(driver, base_url)
     screenshot(driver, f"screenshot-{width}.png")
 
@@ -331,11 +330,13 @@ def test_widget_answers_with_citation_and_follows_up(driver, base_url, width):
     panel = root.find_element(By.CSS_SELECTOR, ".panel").rect
     viewport = driver.execute_script("return document.documentElement.clientWidth")
     assert panel["x"] >= 0 and panel["x"] + panel["width"] <= viewport, "the panel does not fit the window"
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= viewport, "sideways scrolling"
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", card)
+    screenshot(driver, f"widget-{width}.png")
 
     follow_up = widget_ask(driver, root, "How does it work?")
     assert "Conexxence" in follow_up.find_element(By.CSS_SELECTOR, ".cite summary").text
     assert_only_local_requests(driver, base_url)
-    screenshot(driver, f"widget-{width}.png")
 
 
 def test_widget_shows_hostile_question_and_document_as_text(driver, base_url):
@@ -358,13 +359,14 @@ def test_api_docs_render_offline(driver, base_url):
     driver.set_window_size(1200, 1000)
     requested_urls(driver)  # forget the earlier pages' requests
     driver.get(base_url + "/docs")
-    wait(driver, lambda d: "EMA medicine overviews Q&A" in d.find_element(By.CSS_SELECTOR, ".swagger-ui .info").text,
+    # read through the DOM in one script each time: Swagger UI re-renders while it loads the schema
+    text = "const e = document.querySelector(arguments[0]); return e ? e.innerText : ''"
+    wait(driver, lambda d: "EMA medicine overviews Q&A" in d.execute_script(text, ".swagger-ui .info"),
          "Swagger UI did not render")
-    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-summary-path[data-path='/api/ask']"),
+    wait(driver, lambda d: "/api/ask" in d.execute_script(text, ".swagger-ui .opblock-tag-section"),
          "the operations are not listed")
     driver.get(base_url + "/redoc")
-    wait(driver, lambda d: "/api/ask" in d.execute_script("return document.body ? document.body.innerText : ''"),
-         "ReDoc did not render")
+    wait(driver, lambda d: "/api/ask" in d.execute_script(text, "body"), "ReDoc did not render")
     urls = requested_urls(driver)
     assert any(u.endswith("/openapi.json") for u in urls)
     assert not outside(urls, base_url), f"requests leaving {base_url}: {outside(urls, base_url)[:5]}"
