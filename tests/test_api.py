@@ -178,6 +178,19 @@ def test_api_key_guards_server_to_server_calls(make_client):
     assert c.get("/widget.js").status_code == 200 and c.get("/embed").status_code == 200
 
 
+def test_own_origin_needs_a_named_trusted_host(make_client):
+    question = {"question": "How often is Conexxence given?"}
+    forged = {"Host": "evil.example", "Origin": "https://evil.example"}
+    c = make_client(api_key=KEY, trusted_hosts=["testserver", "*.intranet.example.org"])
+    assert c.post("/api/ask", json=question, headers=forged).status_code == 400
+    own = {"Host": "chat.intranet.example.org", "Origin": "https://chat.intranet.example.org"}
+    assert c.post("/api/ask", json=question, headers=own).status_code == 200
+    # with "*" every Host is let in, so a Host proves nothing: the page needs CORS_ORIGINS or the key
+    c = make_client(api_key=KEY, trusted_hosts=["*"])
+    assert c.post("/api/ask", json=question, headers=forged).status_code == 401
+    assert c.post("/api/ask", json=question, headers={"Origin": "http://testserver"}).status_code == 401
+
+
 def test_without_api_key_setting_the_api_is_open(client):
     assert client.get("/api/medicines").status_code == 200
     assert client.get("/api/medicines", headers={"X-API-Key": "anything"}).status_code == 200

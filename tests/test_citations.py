@@ -71,3 +71,20 @@ def test_an_answer_from_markdown_links_the_ema_page_and_gives_no_page(service):
     assert c.url == EPAR + "conexxence" and c.page is None
     assert c.product_number == "EMEA/H/C/006268"
     assert c.quote in c.context and len(c.context) > len(c.quote)
+
+
+def test_chat_card_links_only_ema_pages_and_marks_the_quote_as_text():
+    from ui import render
+
+    c = {"number": 1, "medicine": "<b>M</b>", "section_title": "How is M used?", "ref": "EMA/1/2020",
+         "product_number": "EMEA/H/C/000001", "language": "en", "source": "m.pdf", "page": 3,
+         "quote": "It is given <img src=x onerror=alert(1)> daily.",
+         "context": "First [x](javascript:alert(1)).\n\nIt is given <img src=x onerror=alert(1)> daily. Last.",
+         "url": EPAR + "m"}
+    html = render.card(c)
+    assert f'href="{EPAR}m"' in html and 'rel="noopener noreferrer"' in html and 'target="_blank"' in html
+    assert "EMEA/H/C/000001" in html and "m.pdf, p. 3" in html
+    assert "<mark>It is given &lt;img src=x onerror=alert(1)&gt; daily.</mark> Last." in html
+    assert "<img" not in html and "<b>" not in html and "](" not in html
+    for bad in ("javascript:alert(1)", "https://evil.example/", EPAR + 'm" onclick="alert(1)'):
+        assert "<a " not in render.card(c | {"url": bad})
