@@ -43,7 +43,7 @@ class Worker:
         return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=self.limiter)
 
 
-def feedback_limiter(settings: Settings) -> Limiter:
+def feedback_limiter() -> Limiter:
     """Per client address; behind a reverse proxy every user shares the proxy's address (and its budget)."""
     return Limiter(key_func=get_remote_address)
 

@@ -22,7 +22,9 @@ every quote (medicine, section, EMA reference number), or says that the document
 The chat is at `/`, the help widget at `/widget.js` (demo: `/embed`).
 
 When the server sets API_KEY, `/api/*` needs the header `X-API-Key`, except for browser requests from this
-app's own origin or an origin listed in CORS_ORIGINS (the widget, which never holds the key)."""
+app's own origin or an origin listed in CORS_ORIGINS (the widget, which never holds the key); `/api/live`
+never does. Request bodies over MAX_BODY_BYTES get 413, Host headers outside TRUSTED_HOSTS get 400, and
+`/api/feedback` takes FEEDBACK_RATE_LIMIT posts per client address (then 429)."""
 
 
 OFFLINE_DOCS = "/static-offline-docs"  # where fastapi-offline mounts its Swagger UI and ReDoc files
@@ -81,7 +83,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     add_trusted_hosts(app, settings)  # added last, so it runs first
     api.add_error_handlers(app, settings)
-    limiter = api.feedback_limiter(settings)
+    limiter = api.feedback_limiter()
     app.state.limiter = limiter
     app.include_router(api.live_router())
     app.include_router(api.router(settings, api.Worker(service, concurrency), feedback, limiter))
