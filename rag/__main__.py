@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             ref += " (taken from the EPAR page)"
         where = f", page {c.page}" if c.page else ""
         print(f"\n[{c.number}] {c.medicine} — {c.section_title} ({ref}; {c.product_number or '—'}; "
-              f"{c.language}; {c.source}{where})\n    “{c.quote}”")
+              f"{c.language}; {c.source}{where})\n    “{c.quote}”" + (f"\n    {c.url}" if c.url else ""))
     return 0
 
 

@@ -3,9 +3,63 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from urllib.parse import urlsplit
 
 from .retriever import Ranked
 from .schema import Citation
+
+EMA_SITE = "www.ema.europa.eu"
+EPAR_PAGE = f"https://{EMA_SITE}/en/medicines/human/EPAR/"
+_SAFE_URL = re.compile(r"https://www\.ema\.europa\.eu/[A-Za-z0-9/_.~%-]*")
+
+
+def highlight(context: str, quote: str) -> list[list[tuple[str, bool]]]:
+    """The section's paragraphs as (text, is_quoted) pieces: the quoted sentences marked where they stand."""
+    start = context.find(quote) if quote else -1
+    end = start + len(quote) if start >= 0 else -1
+    spans, pos = [], 0
+    for gap in re.finditer(r"\n\s*\n", context):
+        spans.append((pos, gap.start()))
+        pos = gap.end()
+    spans.append((pos, len(context)))
+    paragraphs = []
+    for a, b in spans:
+        text = context[a:b]
+        a, b = a + len(text) - len(text.lstrip()), b - len(text) + len(text.rstrip())
+        if a >= b:
+            continue
+        cuts = sorted({a, b} | {x for x in (start, end) if a < x < b})
+        paragraphs.append([(context[x:y], start <= x and y <= end) for x, y in zip(cuts, cuts[1:])])
+    return paragraphs
+
+
+def is_ema_url(url: str) -> bool:
+    """An https link into www.ema.europa.eu made of plain path characters (nothing that could break out)."""
+    return bool(_SAFE_URL.fullmatch(url)) and urlsplit(url).netloc == EMA_SITE
+
+
+def ema_page(meta: dict) -> str | None:
+    """The medicine's EPAR page on the EMA website; nothing else is ever linked.
+
+    An ingested `url` is used only when it is an https link to www.ema.europa.eu made of plain path
+    characters; otherwise the address is built from the medicine name as EMA builds it ("Conexxence" ->
+    .../EPAR/conexxence): lower case, spaces to hyphens, accents and other punctuation dropped.
+    """
+    url = str(meta.get("url") or "").strip()
+    if is_ema_url(url):
+        return url
+    name = unicodedata.normalize("NFKD", str(meta.get("medicine") or "")).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9-]", "", re.sub(r"\s+", "-", name.strip().lower()))
+    slug = re.sub(r"-{2,}", "-", slug).strip("-")
+    return EPAR_PAGE + slug if slug else None
+
+
+def pdf_page(meta: dict) -> int | None:
+    """Text and Markdown sources are one page, so only a PDF's page number helps find the text."""
+    if not str(meta.get("source", "")).lower().endswith(".pdf") or not meta.get("page"):
+        return None
+    return int(meta["page"])
 
 
 def citation_for(number: int, ranked: Ranked, start: int, end: int) -> Citation:
@@ -19,10 +73,12 @@ def citation_for(number: int, ranked: Ranked, start: int, end: int) -> Citation:
         section_title=m.get("section_title", ""),
         language=m.get("language", ""),
         source=m.get("source", ""),
-        page=int(m["page"]) if m.get("page") else None,
+        page=pdf_page(m),
         quote=ranked.node.text[start:end],
         ref_inferred=bool(m.get("ref_inferred")),
         section_id=ranked.node.node_id,
+        url=ema_page(m),
+        context=ranked.node.text,
     )
 
 

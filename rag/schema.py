@@ -15,10 +15,12 @@ class Citation:
     section_title: str  # as the document writes it
     language: str
     source: str
-    page: int | None
+    page: int | None  # page of the overview PDF the section starts on; None for other sources
     quote: str  # the exact sentences used, a substring of the stored section
     ref_inferred: bool = False
     section_id: str = ""
+    url: str | None = None  # the medicine's page on www.ema.europa.eu
+    context: str = ""  # the whole stored section; `quote` is a substring of it
 
 
 @dataclass

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call /api/*.")
     api_key: str | None = Field(None, description="If set, /api/* needs header X-API-Key (server to server).")
     feedback_db: Path = Field(Path("var/feedback.sqlite3"), description="Thumbs up/down are stored here.")
+    feedback_rate_limit: str = Field("30/minute", description="Feedback posts one client address may send "
+                                                             "(a `limits` string, e.g. 30/minute or 500/day).")
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=0, description="Larger request bodies are refused (413) "
+                                                                   "before they are read.")
+    trusted_hosts: list[str] = Field(default_factory=list, description="Host names the app answers to; empty = "
+                                                                      "localhost, 127.0.0.1 and APP_HOST.")
 
     @field_validator("summaries_dir", "store_dir", "model_cache_dir", "feedback_db", mode="after")
     @classmethod
@@ -66,6 +72,19 @@ class Settings(BaseSettings):
     @property
     def server_mode(self) -> bool:
         return bool(self.chroma_host)
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        """TRUSTED_HOSTS, or the names a local install is reached by."""
+        if self.trusted_hosts:
+            return [h.strip().lower() for h in self.trusted_hosts if h.strip()]
+        hosts = ["localhost", "127.0.0.1", "[::1]"]
+        own = self.host.strip().lower()
+        if own not in ("0.0.0.0", "::", ""):
+            own = f"[{own}]" if ":" in own else own
+            if own not in hosts:
+                hosts.append(own)
+        return hosts
 
     @property
     def max_file_bytes(self) -> int:

@@ -48,7 +48,7 @@ def make_client(seeded_settings, service, tmp_path_factory, portal):
     from ui.app import create_app
 
     def make(settings=None, svc=None, **overrides) -> Client:
-        values = {"feedback_db": tmp_path_factory.mktemp("fb") / "feedback.sqlite3"} | overrides
+        values = {"feedback_db": tmp_path_factory.mktemp("fb") / "feedback.sqlite3", "trusted_hosts": ["testserver"]} | overrides
         return Client(create_app((settings or seeded_settings).model_copy(update=values), svc or service), portal)
 
     return make
@@ -176,6 +176,19 @@ def test_api_key_guards_server_to_server_calls(make_client):
     assert c.post("/api/ask", json=question, headers={"Origin": REFUSED}).status_code == 401
     # the pages themselves are not part of the API
     assert c.get("/widget.js").status_code == 200 and c.get("/embed").status_code == 200
+
+
+def test_own_origin_needs_a_named_trusted_host(make_client):
+    question = {"question": "How often is Conexxence given?"}
+    forged = {"Host": "evil.example", "Origin": "https://evil.example"}
+    c = make_client(api_key=KEY, trusted_hosts=["testserver", "*.intranet.example.org"])
+    assert c.post("/api/ask", json=question, headers=forged).status_code == 400
+    own = {"Host": "chat.intranet.example.org", "Origin": "https://chat.intranet.example.org"}
+    assert c.post("/api/ask", json=question, headers=own).status_code == 200
+    # with "*" every Host is let in, so a Host proves nothing: the page needs CORS_ORIGINS or the key
+    c = make_client(api_key=KEY, trusted_hosts=["*"])
+    assert c.post("/api/ask", json=question, headers=forged).status_code == 401
+    assert c.post("/api/ask", json=question, headers={"Origin": "http://testserver"}).status_code == 401
 
 
 def test_without_api_key_setting_the_api_is_open(client):

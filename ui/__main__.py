@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             log.info("%d sections loaded; answering in %s mode", sections, service.mode)
 
+    if host in ("0.0.0.0", "::") and not settings.trusted_hosts:
+        log.warning("Listening on all interfaces, but only requests for %s are answered: set TRUSTED_HOSTS "
+                    "to the names users reach this server by.", ", ".join(settings.allowed_hosts))
     app = create_app(settings, service)
     base = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
     log.info("chat: %s/  widget demo: %s/embed  API schema: %s/openapi.json", base, base, base)

@@ -1,8 +1,13 @@
 """Who may call /api/*: browsers on allowed origins (CORS), other callers with the API key.
 
+The app answers only to the host names in TRUSTED_HOSTS (default: localhost, 127.0.0.1 and APP_HOST);
+any other Host header gets 400 before anything else runs. That keeps out DNS-rebinding pages, which reach
+the port under a name of their own.
+
 Rule, when API_KEY is set:
-- a browser request whose Origin is this app's own origin, or one listed in CORS_ORIGINS, needs no key:
-  that is the help widget, which runs in a web page and must never hold the key;
+- a browser request whose Origin is this app's own origin (the Host it was sent to, which must be a trusted
+  host named in the list, not matched by "*"), or one listed in CORS_ORIGINS, needs no key: that is the help
+  widget, which runs in a web page and must never hold the key;
 - every other request (no Origin header, as from servers, scripts and curl, or an unlisted Origin) must
   send `X-API-Key: <key>`, or gets 401.
 Browsers set Origin themselves and pages cannot change it, but a non-browser client can send any Origin.
@@ -19,6 +24,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, HTTPException, Request, Security
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import APIKeyHeader
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from rag.settings import Settings
 
@@ -33,10 +39,24 @@ def _origin(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else value.strip().lower()
 
 
-def is_own_origin(request: Request, origin: str) -> bool:
-    """Origin names the host this request was sent to (scheme ignored: a TLS proxy may sit in front)."""
+def host_matches(host: str, patterns: list[str]) -> bool:
+    """Starlette's TrustedHostMiddleware rule ("name" or "*.domain"), without the allow-all "*"."""
+    host = host.lower()
+    return any(host == p or (p.startswith("*.") and host.endswith(p[1:])) for p in patterns if p != "*")
+
+
+def is_own_origin(request: Request, origin: str, settings: Settings) -> bool:
+    """Origin names the host this request was sent to, and that host is a trusted one.
+
+    The scheme is ignored (a TLS proxy may sit in front). Host alone proves nothing, since a client or a
+    rebinding page chooses it; only a host the operator listed in TRUSTED_HOSTS makes the origin our own.
+    """
     host = request.headers.get("host", "").lower()
-    return bool(host) and urlsplit(origin.strip()).netloc.lower() == host
+    netloc = urlsplit(origin.strip()).netloc.lower()
+    if not host or netloc != host:
+        return False
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return host_matches(name, settings.allowed_hosts)
 
 
 def trusted_browser(request: Request, settings: Settings) -> bool:
@@ -45,7 +65,7 @@ def trusted_browser(request: Request, settings: Settings) -> bool:
         return False
     if "*" in settings.cors_origins:
         return True
-    return is_own_origin(request, origin) or _origin(origin) in {_origin(o) for o in settings.cors_origins}
+    return is_own_origin(request, origin, settings) or _origin(origin) in {_origin(o) for o in settings.cors_origins}
 
 
 def require_api_key(settings: Settings):
@@ -59,6 +79,11 @@ def require_api_key(settings: Settings):
             raise HTTPException(401, "A valid X-API-Key header is needed for this request.")
 
     return check
+
+
+def add_trusted_hosts(app: FastAPI, settings: Settings) -> None:
+    """Refuse requests whose Host header is not a trusted name (400), on every route of the app."""
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts, www_redirect=False)
 
 
 def add_cors(app: FastAPI, settings: Settings) -> None:

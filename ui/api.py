@@ -1,4 +1,4 @@
-"""The HTTP API under /api: ask, medicines, health, feedback."""
+"""The HTTP API under /api: ask, medicines, health, feedback, live."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ from functools import partial
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from slowapi import Limiter
+from slowapi.errors import RateLimitExceeded
+from slowapi.util import get_remote_address
+from starlette.exceptions import HTTPException
 
 from rag.service import RagService
 from rag.settings import Settings
@@ -16,6 +21,7 @@ from rag.store import StoreError
 
 from . import models
 from .access import require_api_key
+from .body_limit import too_large
 from .feedback import FeedbackStore
 
 log = logging.getLogger(__name__)
@@ -37,11 +43,23 @@ class Worker:
         return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), limiter=self.limiter)
 
 
-def router(settings: Settings, worker: Worker, feedback: FeedbackStore) -> APIRouter:
+def feedback_limiter() -> Limiter:
+    """Per client address; behind a reverse proxy every user shares the proxy's address (and its budget)."""
+    return Limiter(key_func=get_remote_address)
+
+
+ERRORS = {
+    400: {"description": "The Host header is not one of TRUSTED_HOSTS (plain text)"},
+    413: {"model": models.Problem, "description": "The request body is over MAX_BODY_BYTES"},
+}
+
+
+def router(settings: Settings, worker: Worker, feedback: FeedbackStore, limiter: Limiter) -> APIRouter:
     api = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(require_api_key(settings))],
-                    responses={401: {"model": models.Problem, "description": "API key missing or wrong"}})
+                    responses={401: {"model": models.Problem, "description": "API key missing or wrong"}, **ERRORS})
     service = worker.service
     problems = {422: {"model": models.Problem, "description": "The request is not acceptable; `detail` says why"}}
+    limited = {429: {"model": models.Problem, "description": "Too many posts from this client; see Retry-After"}}
 
     @api.post("/ask", response_model=models.Answer, responses=problems)
     async def ask(body: models.AskRequest) -> dict:
@@ -74,15 +92,28 @@ def router(settings: Settings, worker: Worker, feedback: FeedbackStore) -> APIRo
         result = await anyio.to_thread.run_sync(_health, service)
         return JSONResponse(result.model_dump(), status_code=200 if result.status == "ok" else 503)
 
-    @api.post("/feedback", response_model=models.FeedbackSaved, status_code=201, responses=problems)
-    async def feedback_vote(body: models.FeedbackRequest) -> dict:
-        """Store a thumbs up or down for an answer."""
+    @api.post("/feedback", response_model=models.FeedbackSaved, status_code=201, responses=problems | limited)
+    @limiter.limit(settings.feedback_rate_limit)
+    async def feedback_vote(request: Request, body: models.FeedbackRequest) -> dict:
+        """Store a thumbs up or down for an answer (FEEDBACK_RATE_LIMIT posts per client address)."""
         row = await anyio.to_thread.run_sync(partial(
             feedback.add, question=body.question, answer=body.answer, vote=body.vote, refused=body.refused,
             citations=[c.model_dump() for c in body.citations], source="api"))
         return {"id": row}
 
     return api
+
+
+def live_router() -> APIRouter:
+    """For monitoring probes: needs no key and tells nothing but that the process serves requests."""
+    probe = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
+
+    @probe.get("/live", response_model=models.Live)
+    async def live() -> dict:
+        """Liveness: 200 while the app serves requests. Store details are at /api/health (behind the key)."""
+        return {"status": "ok"}
+
+    return probe
 
 
 def _health(service: RagService) -> models.Health:
@@ -128,7 +159,38 @@ def _problem_text(error: dict) -> models.FieldProblem:
     return models.FieldProblem(field=field, message=msg)
 
 
-def add_error_handlers(app: FastAPI) -> None:
+def _unparsable(exc: BaseException | None) -> str | None:
+    """Why a body that FastAPI could not parse (its generic 400) was refused, in words, or None."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"The request body is not valid UTF-8 (byte {exc.start}); send JSON encoded as UTF-8."
+    if isinstance(exc, RecursionError):
+        return "The request body is nested too deeply; send a flat JSON object."
+    if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
+        return "A number in the request body has too many digits."
+    return None
+
+
+def _problem(status: int, detail: str, field: str | None = None, headers: dict | None = None) -> JSONResponse:
+    errors = [models.FieldProblem(field=field, message=detail)] if field else []
+    return JSONResponse(models.Problem(detail=detail, errors=errors).model_dump(), status_code=status,
+                        headers=headers)
+
+
+def add_error_handlers(app: FastAPI, settings: Settings) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if exc.status_code == 400 and (reason := _unparsable(exc.__cause__)):
+            return _problem(422, reason, "body")
+        if exc.status_code == 413:
+            return _problem(413, too_large(settings.max_body_bytes), "body")
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RateLimitExceeded)
+    async def too_many(request: Request, exc: RateLimitExceeded) -> JSONResponse:
+        window = exc.limit.limit.get_expiry() if exc.limit else 60
+        return _problem(429, f"Too much feedback from this address ({exc.detail}); try again later.",
+                        headers={"Retry-After": str(window)})
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [_problem_text(e) for e in exc.errors()]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import gradio as gr
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from rag.service import RagService
 from rag.settings import Settings
 
-from . import api, widget
-from .access import add_cors
+from . import api, models, widget
+from .access import add_cors, add_trusted_hosts
+from .body_limit import BodyLimit
 from .chat import build_chat, theme
 from .feedback import FeedbackStore
 
@@ -18,7 +22,12 @@ every quote (medicine, section, EMA reference number), or says that the document
 The chat is at `/`, the help widget at `/widget.js` (demo: `/embed`).
 
 When the server sets API_KEY, `/api/*` needs the header `X-API-Key`, except for browser requests from this
-app's own origin or an origin listed in CORS_ORIGINS (the widget, which never holds the key)."""
+app's own origin or an origin listed in CORS_ORIGINS (the widget, which never holds the key); `/api/live`
+never does. Request bodies over MAX_BODY_BYTES get 413, Host headers outside TRUSTED_HOSTS get 400, and
+`/api/feedback` takes FEEDBACK_RATE_LIMIT posts per client address (then 429)."""
+
+
+OFFLINE_DOCS = "/static-offline-docs"  # where fastapi-offline mounts its Swagger UI and ReDoc files
 
 
 def answer_concurrency(service: RagService) -> int:
@@ -31,19 +40,61 @@ def answer_concurrency(service: RagService) -> int:
     return 8 if service.mode == "llm" else 2
 
 
+def _offline_redoc(app: FastAPI) -> None:
+    """ReDoc from the package's files; its bundle also shows a logo from a CDN, which the page's CSP blocks."""
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        page = get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
+                              redoc_js_url=f"{root}{OFFLINE_DOCS}/redoc.standalone.js",
+                              redoc_favicon_url=f"{root}{OFFLINE_DOCS}/favicon.png", with_google_fonts=False)
+        page.headers["Content-Security-Policy"] = "img-src 'self' data:; connect-src 'self'; font-src 'self' data:"
+        return page
+
+
+def _document_limits(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI schema states this server's question length limit."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            schema["components"]["schemas"]["AskRequest"]["properties"]["question"]["maxLength"] = \
+                settings.max_question_chars
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
 def create_app(settings: Settings | None = None, service: RagService | None = None) -> FastAPI:
     settings = settings or Settings()
     service = service or RagService(settings)
     feedback = FeedbackStore(settings.feedback_db)
     concurrency = answer_concurrency(service)
 
-    app = FastAPI(title="EMA medicine overviews Q&A", version="0.1.0", description=DESCRIPTION)
+    # /docs and /redoc use the Swagger UI and ReDoc files of a package, not a CDN.
+    # No validatorUrl: Swagger UI would otherwise send the schema to an outside validator for its badge.
+    app: FastAPI = FastAPIOffline(title="EMA medicine overviews Q&A", version="0.1.0", description=DESCRIPTION,
+                                  swagger_ui_parameters={"validatorUrl": None}, redoc_url=None)
+    _offline_redoc(app)
+    _document_limits(app, settings)
     add_cors(app, settings)
-    api.add_error_handlers(app)
-    app.include_router(api.router(settings, api.Worker(service, concurrency), feedback))
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
+    add_trusted_hosts(app, settings)  # added last, so it runs first
+    api.add_error_handlers(app, settings)
+    limiter = api.feedback_limiter()
+    app.state.limiter = limiter
+    app.include_router(api.live_router())
+    app.include_router(api.router(settings, api.Worker(service, concurrency), feedback, limiter))
     app.include_router(widget.router())
     app.state.service = service
     app.state.feedback = feedback
+
+    @app.api_route("/gradio_api/upload{rest:path}", methods=["GET", "POST", "PUT"], include_in_schema=False)
+    async def no_uploads(rest: str = "") -> JSONResponse:
+        # The chat takes no files; Gradio would otherwise store whatever is posted here.
+        return JSONResponse(models.Problem(detail="This app takes no file uploads.").model_dump(), status_code=404)
 
     blocks = build_chat(service, feedback, concurrency=concurrency, max_chars=settings.max_question_chars)
     # Mounted last: the Gradio app at "/" would otherwise shadow the routes above.

@@ -12,6 +12,7 @@ from rag.service import RagService
 
 from . import render
 from .feedback import FeedbackStore
+from .models import unicode_text
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +61,14 @@ def _shown(exchanges: list[dict]) -> list[dict]:
 
 def build_chat(service: RagService, feedback: FeedbackStore, *, concurrency: int, max_chars: int) -> gr.Blocks:
     def respond(message: str, exchanges: list[dict], medicine: str | None):
-        question = (message or "").strip()
+        question = unicode_text(message or "").strip()
         if not question:
-            gr.Info("Type a question about a medicine first.")
-            yield gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip(), "Type a question about a medicine first."
             return
         exchanges = list(exchanges or [])
         shown = _shown(exchanges) + [{"role": "user", "content": render.text(question)},
                                      {"role": "assistant", "content": ""}]
-        yield "", shown, gr.skip()
+        yield "", shown, gr.skip(), ""
         only = medicine if medicine and medicine != ALL_MEDICINES else None
         so_far, final = "", None
         try:
@@ -78,23 +78,25 @@ def build_chat(service: RagService, feedback: FeedbackStore, *, concurrency: int
                 else:
                     so_far += item
                     shown[-1]["content"] = render.text(so_far)
-                    yield gr.skip(), shown, gr.skip()
+                    yield gr.skip(), shown, gr.skip(), gr.skip()
         except Exception:
             log.exception("answering failed")
             raise gr.Error("The answer could not be produced; the server log says why.") from None
         assert final is not None
         exchanges.append({"question": question, "answer": final.answer, "refused": final.refused,
                           "citations": [dataclasses.asdict(c) for c in final.citations]})
-        yield gr.skip(), _shown(exchanges), exchanges
+        yield gr.skip(), _shown(exchanges), exchanges, gr.skip()
 
-    def vote(exchanges: list[dict], data: gr.LikeData) -> None:
+    def vote(exchanges: list[dict], data: gr.LikeData):
         index = data.index if isinstance(data.index, int) else data.index[0]
         if index % 2 != 1 or index // 2 >= len(exchanges or []) or data.liked not in (True, False):
-            return
+            return gr.skip()
         e = exchanges[index // 2]
-        feedback.add(question=e["question"], answer=e["answer"], citations=e["citations"],
+        citations = [{k: v for k, v in c.items() if k != "context"} for c in e["citations"]]
+        feedback.add(question=e["question"], answer=e["answer"], citations=citations,
                      vote="up" if data.liked else "down", refused=e["refused"], source="chat")
-        gr.Info("Thank you, your feedback was saved.", duration=3)
+        # A line of its own under the chat, not a toast: it covers nothing at any window width.
+        return "Thank you, your feedback was saved."
 
     def example_text(data: gr.SelectData) -> str:
         return data.value["text"]
@@ -104,7 +106,7 @@ def build_chat(service: RagService, feedback: FeedbackStore, *, concurrency: int
 
     with gr.Blocks(title="EMA medicine Q&A", fill_height=True, analytics_enabled=False) as blocks:
         exchanges = gr.State([])
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=True, elem_id="top"):
             gr.Markdown(f"## {TITLE}\n{NOTICE}", elem_id="intro")
             medicine = gr.Dropdown([ALL_MEDICINES] + _medicine_names(service), value=ALL_MEDICINES,
                                    label="Answer from", elem_id="medicine", filterable=False, scale=0,
@@ -119,14 +121,16 @@ def build_chat(service: RagService, feedback: FeedbackStore, *, concurrency: int
         box = gr.Textbox(elem_id="question", show_label=False, lines=1, max_lines=6, max_length=max_chars,
                          placeholder="Type a question, e.g. How often is Conexxence given?",
                          submit_btn="Ask", autofocus=True)
-        gr.Markdown("[API schema](/openapi.json) · [Help widget demo](/embed)", elem_id="links")
+        with gr.Row(elem_id="foot"):
+            status = gr.Markdown("", elem_id="status", container=False)
+            gr.Markdown("[API docs](/docs) · [Help widget demo](/embed)", elem_id="links", container=False)
 
-        chat_io = dict(inputs=[box, exchanges, medicine], outputs=[box, chatbot, exchanges],
+        chat_io = dict(inputs=[box, exchanges, medicine], outputs=[box, chatbot, exchanges, status],
                        concurrency_limit=concurrency, concurrency_id="answer", api_visibility="private")
         box.submit(respond, **chat_io)
         chatbot.example_select(example_text, None, box, queue=False,
                                api_visibility="private").then(respond, **chat_io)
-        chatbot.like(vote, [exchanges], None, api_visibility="private")
+        chatbot.like(vote, [exchanges], status, api_visibility="private")
         chatbot.clear(lambda: [], None, exchanges, api_visibility="private")
         blocks.load(medicine_choices, None, medicine, api_visibility="private")
 

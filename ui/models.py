@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_HISTORY_TURNS = 40
 MAX_TURN_CHARS = 8000
+MAX_CITATIONS = 20
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class Turn(BaseModel):
+def unicode_text(value: str) -> str:
+    """Text that can be written as UTF-8: a lone surrogate (JSON allows "\\ud800") becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", value)
+
+
+class Inbound(BaseModel):
+    """A request body: every string in it is made encodable, so it can be answered, stored and echoed."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _encodable(cls, value):
+        return unicode_text(value) if isinstance(value, str) else value
+
+
+class Turn(Inbound):
     role: Literal["user", "assistant"]
     content: str = Field(max_length=MAX_TURN_CHARS)
 
 
-class AskRequest(BaseModel):
+class AskRequest(Inbound):
     model_config = ConfigDict(json_schema_extra={
         "examples": [{"question": "How often is Conexxence given?", "history": []}]})
 
-    question: str = Field(description="The question, in English or Swedish. The length limit is a setting "
-                                      "(MAX_QUESTION_CHARS, 2000 by default).")
+    # minLength, pattern and maxLength (the MAX_QUESTION_CHARS setting, filled in by the app) only document
+    # the rules; the API checks them itself, to answer with its own messages.
+    question: str = Field(description="The question, in English or Swedish, not blank. The length limit is a "
+                                      "setting (MAX_QUESTION_CHARS, 2000 by default).",
+                          json_schema_extra={"minLength": 1, "pattern": r"\S"})
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
                                 description="The conversation so far, oldest first; follow-up questions use it.")
     medicine: str | None = Field(None, max_length=200,
@@ -43,11 +63,31 @@ class Citation(BaseModel):
     section_title: str = Field(description="The section heading as the document writes it.")
     language: str = Field(description="Language code of the overview (en, sv).")
     source: str = Field(description="File the overview was read from.")
-    page: int | None = Field(description="Page in the source file, for PDFs.")
+    page: int | None = Field(description="Page of the overview PDF the section starts on (PDF sources only).")
     quote: str = Field(description="The exact sentences quoted from the section.")
     ref_inferred: bool = Field(False, description="True when the reference number was taken from another "
                                                   "language version of the same overview.")
     section_id: str = ""
+    url: str | None = Field(None, description="The medicine's page on the EMA website (https://www.ema.europa.eu).")
+    context: str = Field("", description="The whole section the quote was taken from; `quote` is a substring.")
+
+
+class FeedbackCitation(Inbound):
+    """A citation as sent back with feedback: the fields of Citation, each with a length cap (no context)."""
+
+    number: int = Field(ge=0, le=1000)
+    medicine: str = Field(max_length=200)
+    ref: str | None = Field(None, max_length=40)
+    product_number: str | None = Field(None, max_length=40)
+    section: str = Field(max_length=60)
+    section_title: str = Field("", max_length=500)
+    language: str = Field("", max_length=10)
+    source: str = Field("", max_length=300)
+    page: int | None = Field(None, ge=0, le=100_000)
+    quote: str = Field("", max_length=MAX_TURN_CHARS)
+    ref_inferred: bool = False
+    section_id: str = Field("", max_length=400)
+    url: str | None = Field(None, max_length=300)
 
 
 class Retrieved(BaseModel):
@@ -100,12 +140,16 @@ class Health(BaseModel):
     message: str = ""
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(Inbound):
     question: str = Field(min_length=1, max_length=MAX_TURN_CHARS)
     answer: str = Field(max_length=MAX_TURN_CHARS)
-    citations: list[Citation] = Field(default_factory=list, max_length=20)
+    citations: list[FeedbackCitation] = Field(default_factory=list, max_length=MAX_CITATIONS)
     refused: bool = False
     vote: Literal["up", "down"]
+
+
+class Live(BaseModel):
+    status: Literal["ok"] = "ok"
 
 
 class FeedbackSaved(BaseModel):

@@ -8,9 +8,11 @@ punctuation is left as it is, because Gradio also reads the raw message out as t
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any, Iterable
 
+from rag.citations import highlight, is_ema_url
 from rag.wording import language_name
 
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -48,28 +50,57 @@ def inline(value: Any) -> str:
     return text(re.sub(r"\s+", " ", str(value)))
 
 
+def piece(value: Any) -> str:
+    """Like inline(), but keeps the spaces at either end (pieces of one sentence sit side by side)."""
+    return _escape_line(re.sub(r"\s+", " ", str(value)))
+
+
 def citation_meta(c: dict) -> list[str]:
     ref = c.get("ref") or "no EMA reference"
     if c.get("ref") and c.get("ref_inferred"):
         ref += " (inferred)"
-    meta = [ref, language_name(c.get("language") or "", "en")]
+    meta = [ref]
+    if c.get("product_number"):
+        meta.append(c["product_number"])
+    meta.append(language_name(c.get("language") or "", "en"))
     source = c.get("source") or ""
     if source:
         meta.append(f"{source}, p. {c['page']}" if c.get("page") else source)
     return meta
 
 
+def ema_link(c: dict) -> str:
+    url = str(c.get("url") or "")
+    if not is_ema_url(url):  # only ever a link into the EMA website
+        return ""
+    label = f"EMA page of {c.get('medicine') or 'the medicine'}"
+    return (f'<a class="cite-link" href="{html.escape(url, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer">{inline(label)}</a>')
+
+
+def section_text(c: dict) -> str:
+    """The whole section, the quoted sentences marked; just the quote when the section is not known."""
+    context, quote = str(c.get("context") or ""), str(c.get("quote") or "")
+    paragraphs = highlight(context, quote) if context else [[(quote, True)]]
+    body = "".join(
+        "<p>" + "".join(f"<mark>{piece(t)}</mark>" if quoted else piece(t) for t, quoted in para) + "</p>"
+        for para in paragraphs)
+    return f'<blockquote class="cite-context">{body}</blockquote>'
+
+
 def card(c: dict) -> str:
     inferred = ' title="Reference number taken from another language version of the same overview"' \
         if c.get("ref_inferred") else ""
     meta = " · ".join(inline(m) for m in citation_meta(c))
+    link = ema_link(c)
     return (
         f'<details class="cite"><summary>'
         f'<span class="cite-n">{int(c.get("number") or 0)}</span> '
         f'<span class="cite-med">{inline(c.get("medicine") or "")}</span> '
         f'<span class="cite-sec">{inline(c.get("section_title") or c.get("section") or "")}</span> '
         f'<span class="cite-meta"{inferred}>{meta}</span>'
-        f'</summary><blockquote class="cite-quote">{inline(c.get("quote") or "")}</blockquote></details>'
+        f'<span class="cite-more">{link}<span class="cite-toggle"></span></span>'
+        f'</summary>{section_text(c)}</details>'
     )
 
 

@@ -17,6 +17,8 @@
   var feedbackUrl = new URL("api/feedback", script.src).href;
   var SENT_TURNS = 10;
   var LANGUAGES = { en: "English", sv: "Swedish", de: "German", fr: "French" };
+  // The only links a card ever gets: pages of the EMA website, with plain path characters.
+  var EMA_URL = /^https:\/\/www\.ema\.europa\.eu\/[A-Za-z0-9\/_.~%-]*$/;
   var history = [];
   var busy = false;
 
@@ -53,8 +55,14 @@
     ".num { display: inline-block; min-width: 20px; height: 20px; border-radius: 10px; background: #0b5cad;",
     "  color: #fff; font-size: 12px; font-weight: 700; text-align: center; line-height: 20px; margin-right: 6px; }",
     ".med { font-weight: 600; } .sec { display: block; margin-top: 2px; }",
-    ".meta { display: block; color: #52606d; font-size: 12px; }",
-    ".quote { margin: 6px 0 0; padding-left: 8px; border-left: 3px solid #0b5cad; color: #1f2933; }",
+    ".meta { display: block; color: #52606d; font-size: 12px; overflow-wrap: anywhere; }",
+    ".more { display: flex; flex-wrap: wrap; gap: 2px 14px; font-size: 12px; }",
+    ".more a { color: #0b5cad; font-weight: 600; }",
+    ".toggle::after { content: 'Show the whole section'; color: #52606d; text-decoration: underline dotted; }",
+    "details[open] .toggle::after { content: 'Hide the section'; }",
+    ".context { margin: 6px 0 0; padding-left: 8px; border-left: 3px solid #0b5cad; color: #1f2933; }",
+    ".context p { margin: 0 0 6px; } .context p:last-child { margin-bottom: 0; }",
+    ".context mark { background: #fff1b8; color: inherit; border-radius: 2px; }",
     ".votes { margin-top: 6px; display: flex; gap: 6px; align-items: center; font-size: 12px; color: #52606d; }",
     ".votes button { border: 1px solid #d9e2ec; background: #fff; border-radius: 6px; cursor: pointer; padding: 1px 10px; font: inherit; font-size: 12px; color: #1f2933; }",
     "form { display: flex; gap: 6px; padding: 10px 12px; border-top: 1px solid #d9e2ec; }",
@@ -124,9 +132,39 @@
   function citationMeta(c) {
     var parts = [];
     parts.push(c.ref ? c.ref + (c.ref_inferred ? " (inferred)" : "") : "no EMA reference");
+    if (c.product_number) parts.push(c.product_number);
     parts.push(LANGUAGES[c.language] || c.language || "");
     if (c.source) parts.push(c.page ? c.source + ", p. " + c.page : c.source);
     return parts.join(" \u00b7 ");
+  }
+
+  // The whole section as paragraphs, the quoted sentences in <mark>; all text nodes, never parsed as HTML.
+  function sectionText(c) {
+    var context = typeof c.context === "string" && c.context ? c.context : String(c.quote || "");
+    var quote = String(c.quote || "");
+    var start = quote ? context.indexOf(quote) : -1;
+    var end = start >= 0 ? start + quote.length : -1;
+    var box = el("blockquote", { class: "context" });
+    var gap = /\n\s*\n/g, pos = 0, spans = [], m;
+    while ((m = gap.exec(context)) !== null) { spans.push([pos, m.index]); pos = m.index + m[0].length; }
+    spans.push([pos, context.length]);
+    spans.forEach(function (span) {
+      var a = span[0], b = span[1];
+      while (a < b && /\s/.test(context.charAt(a))) a++;
+      while (b > a && /\s/.test(context.charAt(b - 1))) b--;
+      if (a >= b) return;
+      var cuts = [a, b];
+      [start, end].forEach(function (x) { if (x > a && x < b) cuts.push(x); });
+      cuts.sort(function (x, y) { return x - y; });
+      var p = el("p");
+      for (var i = 0; i + 1 < cuts.length; i++) {
+        var text = context.slice(cuts[i], cuts[i + 1]);
+        if (start >= 0 && start <= cuts[i] && cuts[i + 1] <= end) p.appendChild(el("mark", null, text));
+        else p.appendChild(document.createTextNode(text));
+      }
+      box.appendChild(p);
+    });
+    return box;
   }
 
   function addCitations(msg, citations) {
@@ -142,8 +180,15 @@
       var meta = el("span", { class: "meta" }, citationMeta(c));
       if (c.ref_inferred) meta.setAttribute("title", "Reference number taken from another language version of the same overview");
       summary.appendChild(meta);
+      var more = el("span", { class: "more" });
+      if (typeof c.url === "string" && EMA_URL.test(c.url)) {
+        more.appendChild(el("a", { href: c.url, target: "_blank", rel: "noopener noreferrer" },
+          "EMA page of " + (c.medicine || "the medicine")));
+      }
+      more.appendChild(el("span", { class: "toggle" }));
+      summary.appendChild(more);
       details.appendChild(summary);
-      details.appendChild(el("blockquote", { class: "quote" }, c.quote));
+      details.appendChild(sectionText(c));
       item.appendChild(details);
       list.appendChild(item);
     });
@@ -159,8 +204,12 @@
         votes.textContent = "Thank you.";
         fetch(feedbackUrl, {
           method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ question: data.question, answer: data.answer, citations: data.citations,
-            refused: data.refused, vote: v[0] })
+          body: JSON.stringify({ question: data.question, answer: data.answer, refused: data.refused, vote: v[0],
+            citations: (data.citations || []).map(function (c) {
+              var copy = {};
+              Object.keys(c).forEach(function (k) { if (k !== "context") copy[k] = c[k]; });
+              return copy;
+            }) })
         }).then(function (response) {
           if (!response.ok) throw new Error(String(response.status));
         }).catch(function () { votes.textContent = "Your feedback could not be sent."; });
