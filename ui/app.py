@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from rag.service import RagService
 from rag.settings import Settings
 
-from . import api, widget
+from . import api, mcp, openai_api, widget
 from .access import add_cors
 from .chat import build_chat, theme
 from .feedback import FeedbackStore
@@ -40,7 +40,10 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app = FastAPI(title="EMA medicine overviews Q&A", version="0.1.0", description=DESCRIPTION)
     add_cors(app, settings)
     api.add_error_handlers(app)
-    app.include_router(api.router(settings, api.Worker(service, concurrency), feedback))
+    worker = api.Worker(service, concurrency)
+    app.include_router(api.router(settings, worker, feedback))
+    app.include_router(openai_api.router(settings, worker))
+    mcp.mount(app, settings, worker)
     app.include_router(widget.router())
     app.state.service = service
     app.state.feedback = feedback
