@@ -55,7 +55,8 @@ def test_plain_question_is_answered_with_marks_sources_and_citations(client):
     assert "6 months" in text and "[1]" in text
     # clients that ignore extra fields still see the sources, as text
     sources = text.split("\n\nSources:\n", 1)[1]
-    assert sources.startswith("- [1] Conexxence") and "EMA/201153/2025" in sources and "EMEA/H/C/006268" in sources
+    assert sources == ("- [1] Conexxence, “How is Conexxence used?”: EMA/201153/2025; EMEA/H/C/006268; English; "
+                       "conexxence_en.md")
     assert r.citations[0]["ref"] == "EMA/201153/2025"
     assert r.citations[0]["medicine"] == "Conexxence" and r.citations[0]["section"] == "how_used"
     assert r.citations[0]["quote"] in text
@@ -148,3 +149,12 @@ def test_same_key_rule_as_the_json_api(base_url):
     assert page.status_code == 200 and page.headers["access-control-allow-origin"] == ALLOWED
     other = httpx.get(f"{base_url}/v1/models", headers={"Origin": "https://elsewhere.example.com"}, timeout=30)
     assert other.status_code == 401 and "access-control-allow-origin" not in other.headers
+
+
+def test_latency_script_times_both_endpoints(base_url):
+    from eval.api_latency import ENDPOINTS, run
+
+    result = run(base_url, n=3, headers={"X-API-Key": KEY})
+    assert result["questions"] == 3
+    assert all(result[name]["p50_ms"] > 0 for name in ENDPOINTS)
+    assert result["v1_chat_stream_first_piece"]["p50_ms"] <= result["v1_chat_stream"]["p50_ms"]

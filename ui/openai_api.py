@@ -25,6 +25,7 @@ from rag.schema import Answer
 from rag.settings import Settings
 from rag.store import StoreError
 from rag.tokens import count_tokens
+from rag.wording import language_name
 
 from . import models
 from .api import Worker
@@ -52,7 +53,8 @@ def sources_text(citations: list[dict]) -> str:
         ref = c.get("ref") or "no EMA reference number"
         if c.get("ref") and c.get("ref_inferred"):
             ref += " (taken from the EPAR page)"
-        details = [ref] + [v for v in (c.get("product_number"), c.get("language"), c.get("source")) if v]
+        language = language_name(c["language"], "en") if c.get("language") else None
+        details = [ref] + [v for v in (c.get("product_number"), language, c.get("source")) if v]
         if c.get("page"):
             details[-1] += f", page {c['page']}"
         lines.append(f"- [{c['number']}] {c.get('medicine')}, “{c.get('section_title') or c.get('section')}”: "
