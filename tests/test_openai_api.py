@@ -80,8 +80,9 @@ def test_follow_up_takes_the_medicine_from_earlier_messages(client):
     assert not alone.citations or alone.citations[0]["medicine"] != "Lumykras"
 
 
-def test_content_parts_are_read_like_a_plain_string(client):
-    r = ask(client, {"role": "user", "content": [{"type": "text", "text": CONEXXENCE}]})
+def test_content_parts_and_unused_options_are_accepted(client):
+    r = ask(client, {"role": "user", "content": [{"type": "text", "text": CONEXXENCE}]},
+            temperature=0.2, max_tokens=300, top_p=1, user="someone", n=1)
     assert r.citations[0]["ref"] == "EMA/201153/2025"
 
 

@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 from contextlib import asynccontextmanager, redirect_stdout
+from pathlib import Path
 from typing import Annotated
 
 import anyio
@@ -138,7 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     from rag.offline import prepare_environment
 
     prepare_environment()
-    argparse.ArgumentParser(prog="python -m ui.mcp", description=__doc__.splitlines()[0]).parse_args(argv)
+    parser = argparse.ArgumentParser(
+        prog="python -m ui.mcp", description="Serve the MCP tools ask, list_medicines and get_section over stdio. "
+                                             "Settings come from the environment or .env, as for the app.")
+    parser.add_argument("--store", type=Path, help="store folder (default: STORE_DIR)")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 
     from rag.service import RagService
@@ -146,7 +151,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with redirect_stdout(sys.stderr):  # stdout carries the protocol
-            service = RagService(Settings())
+            settings = Settings()
+            if args.store:
+                settings = settings.model_copy(update={"store_dir": args.store.expanduser()})
+            service = RagService(settings)
     except StoreError as exc:
         logging.getLogger("ui.mcp").error("Cannot open the document store: %s", exc)
         return 1

@@ -140,12 +140,16 @@ def router(settings: Settings, worker: Worker) -> APIRouter:
             return _no_model(body.model)
         ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
-        if not body.stream:
-            answer = await worker.run(service.answer, question, history, medicine)
+        def complete() -> tuple[Answer, str, list[dict], Usage]:
+            answer = service.answer(question, history, medicine)
             text, citations = reply(answer)
+            return answer, text, citations, usage(body.messages, text)
+
+        if not body.stream:
+            answer, text, citations, counted = await worker.run(complete)
             return ChatCompletion(
                 id=ident, created=created, model=body.model, choices=[Choice(message=AssistantMessage(content=text))],
-                usage=usage(body.messages, text), citations=citations, refused=answer.refused).model_dump()
+                usage=counted, citations=citations, refused=answer.refused).model_dump()
 
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
@@ -157,18 +161,17 @@ def router(settings: Settings, worker: Worker) -> APIRouter:
         async def events():
             yield chunk({"role": "assistant", "content": ""})
             try:
-                answer = await worker.run(service.answer, question, history, medicine)
+                answer, text, citations, counted = await worker.run(complete)
             except StoreError as exc:
                 # Headers are sent already; OpenAI clients raise an error for a data line with "error".
                 yield {"data": json.dumps({"error": ErrorDetail(message=f"The document store is not available: {exc}",
                                                                 type="server_error").model_dump()})}
                 return
-            text, citations = reply(answer)
             for piece in pieces(text):
                 yield chunk({"content": piece})
             yield chunk({}, "stop", citations=citations, refused=answer.refused)
             if include_usage:
-                yield chunk(None, usage=usage(body.messages, text).model_dump())
+                yield chunk(None, usage=counted.model_dump())
             yield {"data": "[DONE]"}
 
         return EventSourceResponse(events(), sep="\n")
