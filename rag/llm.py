@@ -57,12 +57,11 @@ class LlmAnswerer:
     # prompt ---------------------------------------------------------------------------------
     def sources(self, ranked: list[Ranked]) -> list[Ranked]:
         """Top sections that fit the token budget."""
-        import tiktoken
+        from .tokens import count_tokens
 
-        enc = tiktoken.get_encoding("cl100k_base")
         chosen, used = [], 0
         for r in ranked[:MAX_SOURCES]:
-            cost = len(enc.encode(r.node.text)) + 40
+            cost = count_tokens(r.node.text) + 40
             if chosen and used + cost > self.settings.llm_context_tokens:
                 break
             chosen.append(r)

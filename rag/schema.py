@@ -37,3 +37,23 @@ class Answer:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class SectionText:
+    """One section of one overview as stored, for reading it whole (parts of a long section joined)."""
+
+    medicine: str
+    section: str  # canonical key
+    section_title: str
+    language: str
+    ref: str | None
+    product_number: str | None
+    source: str
+    page: int | None
+    text: str
+    ref_inferred: bool = False
+    section_ids: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -17,7 +17,7 @@ from .intent import section_prior
 from .language import question_language
 from .medicines import MedicineResolver
 from .retriever import Ranked, Retriever, Weights
-from .schema import Answer
+from .schema import Answer, SectionText
 from .sentences import spans
 from .settings import Settings
 from .wording import asks_for_medicines, language_name, reads_as_follow_up, say
@@ -59,6 +59,41 @@ class RagService:
     def medicines(self) -> list[dict]:
         self.retriever.refresh()
         return [m.to_dict() for m in self.retriever.catalogue.medicines]
+
+    def find_medicine(self, name: str) -> str | None:
+        """The catalogue's spelling of a medicine named in any case, or None when no overview covers it."""
+        wanted = name.strip().lower()
+        return next((m["name"] for m in self.medicines() if m["name"].lower() == wanted), None)
+
+    def section(self, medicine: str, section: str, language: str | None = None) -> list[SectionText]:
+        """The stored text of one section of a medicine's overviews, one entry per document (e.g. language).
+
+        `medicine` must be a catalogue name (see find_medicine); `section` a canonical key such as how_used.
+        """
+        clauses = [{"medicine": medicine}, {"section": section}] + ([{"language": language}] if language else [])
+        self.retriever.refresh()
+        nodes = self.store.sections(where={"$and": clauses})
+        by_source: dict[str, list] = {}
+        for node in sorted(nodes, key=lambda n: int(n.metadata.get("part") or 0)):
+            by_source.setdefault(str(node.metadata.get("source", "")), []).append(node)
+        found = []
+        for source, parts in sorted(by_source.items()):
+            m = parts[0].metadata
+            found.append(SectionText(
+                medicine=m.get("medicine", ""), section=m.get("section", ""), section_title=m.get("section_title", ""),
+                language=m.get("language", ""), ref=m.get("ref") or None, product_number=m.get("product_number") or None,
+                source=source, page=int(m["page"]) if m.get("page") else None,
+                text="\n\n".join(n.text for n in parts), ref_inferred=bool(m.get("ref_inferred")),
+                section_ids=[n.node_id for n in parts]))
+        return found
+
+    def sections_of(self, medicine: str) -> dict[str, list[str]]:
+        """Canonical section keys a medicine's overviews have, with the languages each is in."""
+        self.retriever.refresh()
+        keys: dict[str, set[str]] = {}
+        for meta in self.store.entries(where={"medicine": medicine}).values():
+            keys.setdefault(str(meta.get("section", "")), set()).add(str(meta.get("language", "")))
+        return {k: sorted(v) for k, v in sorted(keys.items())}
 
     # the service ---------------------------------------------------------------------------
     def answer(self, question: str, history: list[dict] | None = None, medicine: str | None = None) -> Answer:

@@ -11,7 +11,7 @@ from fastapi_offline import FastAPIOffline
 from rag.service import RagService
 from rag.settings import Settings
 
-from . import api, models, widget
+from . import api, mcp, models, openai_api, widget
 from .access import add_cors, add_trusted_hosts
 from .body_limit import BodyLimit
 from .chat import build_chat, theme
@@ -85,8 +85,11 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     api.add_error_handlers(app, settings)
     limiter = api.feedback_limiter()
     app.state.limiter = limiter
+    worker = api.Worker(service, concurrency)
     app.include_router(api.live_router())
-    app.include_router(api.router(settings, api.Worker(service, concurrency), feedback, limiter))
+    app.include_router(api.router(settings, worker, feedback, limiter))
+    app.include_router(openai_api.router(settings, worker))
+    mcp.mount(app, settings, worker)
     app.include_router(widget.router())
     app.state.service = service
     app.state.feedback = feedback
