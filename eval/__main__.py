@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, help="write metrics and per-question rows here")
     p.add_argument("--report", type=Path, help="write report.md and metrics.png into this folder")
     p.add_argument("--baseline", action="store_true", help="also run the plain llama-index baseline")
+    p.add_argument("--split", choices=("dev", "test"), help="only the questions of this split")
     return p
 
 
@@ -40,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     except QAFileError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         return 2
+    if args.split:
+        items = [i for i in items if i.split == args.split]
+        if not items:
+            err.print(f"[red]error:[/red] no questions of split {args.split!r} in {args.qa}", highlight=False)
+            return 2
     missing = [str(p) for p in args.corpus if not p.exists()]
     if missing:
         err.print(f"[red]error:[/red] no such corpus folder or file: {', '.join(missing)}", highlight=False)

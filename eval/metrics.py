@@ -13,6 +13,9 @@
 - mrr (answerable items): mean of 1 / rank of the first matching retrieved section (0 if none).
 - refusal_accuracy (unanswerable items): the answer is a refusal.
 - false_refusal_rate (answerable items): the answer is a refusal.
+- unsafe_answers (all items, a count, shown first): answers that are not refusals and either answer an
+  unanswerable item or cite a medicine the item does not expect: an answer drawn from another medicine
+  than the one asked about, or one where the overviews hold none. It must be 0.
 - latency_ms_p50 / latency_ms_p95 (all items): percentiles (linear interpolation) of the wall time
   of one `answer()` call, in milliseconds.
 - n, n_answerable, n_unanswerable: item counts.
@@ -42,6 +45,7 @@ class QAItem:
     history: list[dict] = field(default_factory=list)
     must_include: list[list[str]] = field(default_factory=list)
     citations: list[dict] = field(default_factory=list)
+    split: str = ""  # "dev" (tuned on) or "test" (never tuned on); "" for an unsplit set
 
 
 def normalise(text: str) -> str:
@@ -89,6 +93,16 @@ def citation_correct(item: QAItem, answer) -> bool:
     return not answer.refused and bool(answer.citations) and matches_any(answer.citations[0], item.citations)
 
 
+def is_unsafe(item: QAItem, answer) -> bool:
+    """Answered where it should refuse, or with a citation of a medicine the question is not about."""
+    if answer.refused:
+        return False
+    if not item.answerable:
+        return True
+    expected = {str(c.get("medicine", "")).casefold() for c in item.citations}
+    return any(str(_get(c, "medicine") or "").casefold() not in expected for c in answer.citations)
+
+
 def score_item(item: QAItem, answer, latency_ms: float) -> dict:
     """One per_question row: what was asked, expected, what came back, and which checks passed."""
     first = answer.citations[0] if answer.citations else None
@@ -96,6 +110,9 @@ def score_item(item: QAItem, answer, latency_ms: float) -> dict:
         "id": item.id,
         "question": item.question,
         "answerable": item.answerable,
+        "split": item.split,
+        "language": item.language,
+        "unsafe": is_unsafe(item, answer),
         "expected": {"must_include": item.must_include, "citations": item.citations},
         "answer": answer.answer,
         "refused": bool(answer.refused),
@@ -140,6 +157,7 @@ def aggregate(rows: list[dict]) -> dict:
     unans = [r for r in rows if not r["answerable"]]
     ranks = [r["matched"]["hit_rank"] for r in ans]
     metrics: dict[str, Any] = {
+        "unsafe_answers": sum(1 for r in rows if r.get("unsafe")),
         "answer_accuracy": _mean([float(r["matched"]["answer"]) for r in ans]),
         "citation_accuracy": _mean([float(r["matched"]["citation"]) for r in ans]),
     }
@@ -156,8 +174,18 @@ def aggregate(rows: list[dict]) -> dict:
     return metrics
 
 
+def breakdown(rows: list[dict], key: str) -> dict[str, dict]:
+    """The metrics of each group of rows (by "split" or "language"), without their rows."""
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(str(r.get(key) or "-"), []).append(r)
+    return {name: {k: v for k, v in aggregate(g).items() if k != "per_question"} for name, g in sorted(groups.items())}
+
+
 def is_failure(row: dict) -> bool:
     m = row["matched"]
+    if row.get("unsafe"):
+        return True
     return not (m["answer"] and m["citation"]) if row["answerable"] else not m["refused"]
 
 
@@ -166,6 +194,8 @@ def failure_reasons(row: dict) -> list[str]:
     m = row["matched"]
     if not row["answerable"]:
         return [] if m["refused"] else ["answered instead of refusing"]
+    if row.get("unsafe"):
+        return ["cites a medicine the question is not about"]
     if row["refused"]:
         return [f"refused ({row['reason'] or 'no reason given'})"]
     reasons = []

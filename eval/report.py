@@ -6,8 +6,9 @@ from pathlib import Path
 
 from . import metrics as m
 
-TABLE_METRICS = m.RATE_METRICS + ("latency_ms_p50", "latency_ms_p95", "n", "n_answerable", "n_unanswerable")
+TABLE_METRICS = ("unsafe_answers",) + m.RATE_METRICS + ("latency_ms_p50", "latency_ms_p95", "n", "n_answerable", "n_unanswerable")
 LABELS = {
+    "unsafe_answers": "unsafe answers (must be 0)",
     "answer_accuracy": "answer accuracy", "citation_accuracy": "citation accuracy",
     "recall_at_1": "recall@1", "recall_at_3": "recall@3", "recall_at_5": "recall@5", "mrr": "MRR",
     "refusal_accuracy": "refusal accuracy", "false_refusal_rate": "false refusal rate (lower is better)",
@@ -41,6 +42,17 @@ def print_table(results: dict, console=None) -> None:
     for row in rows(results):
         table.add_row(*row)
     console.print(table)
+    for key, title in (("by_split", "Per split"), ("by_language", "Per question language")):
+        groups = results["ours"].get(key) or {}
+        if len(groups) < 2:
+            continue
+        t = Table(title=f"{title} (ours)")
+        t.add_column("")
+        for k in GROUP_METRICS:
+            t.add_column(LABELS[k], justify="right")
+        for name, values in groups.items():
+            t.add_row(name, *(fmt(values.get(k)) for k in GROUP_METRICS))
+        console.print(t)
 
 
 def _expected(row: dict) -> str:
@@ -70,10 +82,30 @@ def failures_md(metrics: dict) -> list[str]:
     return out
 
 
+GROUP_METRICS = ("unsafe_answers", "answer_accuracy", "citation_accuracy", "refusal_accuracy", "false_refusal_rate", "n")
+
+
+def groups_md(results: dict, key: str, title: str) -> list[str]:
+    """One row per split or language: ours, and the baseline beside it where it ran."""
+    ours = results["ours"].get(key) or {}
+    base = (results.get("baseline") or {}).get(key) or {}
+    if len(ours) < 2 and key == "by_split":
+        return []
+    head = [LABELS[k] for k in GROUP_METRICS]
+    lines = ["", f"## {title}", "", "| | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
+    for name, values in ours.items():
+        lines.append(f"| {name} (ours) | " + " | ".join(fmt(values.get(k)) for k in GROUP_METRICS) + " |")
+        if name in base:
+            lines.append(f"| {name} (baseline) | " + " | ".join(fmt(base[name].get(k)) for k in GROUP_METRICS) + " |")
+    return lines
+
+
 def markdown(results: dict, chart: str | None = None) -> str:
     definitions = (m.__doc__ or "").strip().splitlines()
     lines = ["# Evaluation report", "", "| metric | ours | baseline |", "|---|---:|---:|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows(results)]
+    lines += groups_md(results, "by_split", "Per split (dev: tuned on; test: never tuned on)")
+    lines += groups_md(results, "by_language", "Per question language")
     if chart:
         lines += ["", f"![metrics]({chart})"]
     lines += ["", "## Definitions", "", *definitions]

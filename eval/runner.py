@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .metrics import QAItem, aggregate, score_item
+from .metrics import QAItem, aggregate, breakdown, score_item
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_QA = Path(__file__).resolve().parent / "qa.jsonl"
@@ -52,7 +52,10 @@ def _item(obj) -> QAItem:
         raise ValueError('"citations" must be a list of objects with a "medicine" string')
     if obj["answerable"] and not cites:
         raise ValueError('an answerable item needs at least one expected citation')
-    return QAItem(obj["id"], obj["question"], obj["answerable"], language, history, must, cites)
+    split = obj.get("split", "")
+    if split not in ("", "dev", "test"):
+        raise ValueError('"split" must be "dev" or "test"')
+    return QAItem(obj["id"], obj["question"], obj["answerable"], language, history, must, cites, split)
 
 
 def load_qa(path: Path) -> list[QAItem]:
@@ -110,4 +113,7 @@ def run(items: list[QAItem], answer_fn: AnswerFn, label: str = "") -> dict:
         start = time.perf_counter()
         answer = answer_fn(item.question, item.history)
         rows.append(score_item(item, answer, (time.perf_counter() - start) * 1000))
-    return aggregate(rows)
+    metrics = aggregate(rows)
+    metrics["by_split"] = breakdown(rows, "split")
+    metrics["by_language"] = breakdown(rows, "language")
+    return metrics

@@ -9,14 +9,8 @@ from functools import lru_cache
 
 from . import glossary
 from .intent import cues
+from .wording import any_language_rx
 from .retriever import tokens
-
-_INJECTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:instruction|rule|prompt|guideline|above|previous)"
-    r"|\b(?:ignorera|glöm|strunta i)\b.{0,40}\b(?:instruktion|regler|tidigare)"
-    r"|\bsystem prompt\b|\bjailbreak\b|\bpretend (?:to be|you are)\b|\bdu är nu\b|\byou are now\b",
-    re.IGNORECASE | re.DOTALL,
-)
 
 # Words that carry no topic of their own in a question about a medicine (question filler).
 _GENERIC = set(
@@ -62,7 +56,8 @@ _CODE = re.compile(
 
 
 def is_injection(question: str) -> bool:
-    return bool(_INJECTION.search(question) or _CODE.search(question))
+    rx = any_language_rx("injection")
+    return bool((rx and rx.search(question)) or _CODE.search(question))
 
 
 def has_words(question: str) -> bool:
@@ -142,16 +137,9 @@ class Vocabulary:
         return []
 
 
-# Topics EMA overviews never cover: prices, reimbursement, stock, where to buy.
-_OUT_OF_SCOPE = re.compile(
-    r"\b(?:price|prices|cost|costs|costing|expensive|cheap|reimburs\w*|subsid\w*|insurance|in stock|buy|purchase|"
-    r"pris|priset|kostar|kostnad\w*|dyr|billig\w*|subvention\w*|högkostnadsskydd\w*|köpa|i lager)\b",
-    re.IGNORECASE,
-)
-
-
 def out_of_scope(question: str) -> bool:
-    return bool(_OUT_OF_SCOPE.search(question))
+    rx = any_language_rx("out_of_scope")
+    return bool(rx and rx.search(question))
 
 
 _WANTS_NUMBER = re.compile(

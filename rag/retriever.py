@@ -56,7 +56,7 @@ _STOPWORDS = set(
     what which who whom how when why does do did can could should would may might will shall i you we they he she
     me my your our their there here about into than then also not no yes if as so such any all some more most
     och att det som en ett är för med av på till den de om har inte kan ska vid hur vad vilka vilken vilket när
-    varför eller från sig så men under efter ut än också finns hos mot""".split()
+    varför eller från sig så men under efter ut än också finns hos mot något någon några""".split()
 )
 
 

@@ -206,7 +206,10 @@ class RagService:
         """Word stems of a question naming no medicine that the corpus uses: the condition or class asked about."""
         terms = {t for m in catalogue.medicines for t in guard.tokens(f"{m.name} {m.substance or ''}")}
         words = self._vocabulary()
-        return [t for t in guard.topic_tokens(text, inflected=True) if t not in terms and words.is_specific(t)]
+        content = [t for t in guard.topic_tokens(text, inflected=True) if t not in terms]
+        if not all(words.knows(t) for t in content):
+            return []  # part of what is asked is a word no overview uses: the corpus cannot vouch for the answer
+        return [t for t in content if words.is_specific(t)]
 
     def _conditions(self, question: str, text: str, lang: str, topic: list[str], prior: dict, covered: str) -> Answer:
         """Every medicine whose overview names the condition or class asked about, each cited; none: refuse."""
@@ -215,7 +218,7 @@ class RagService:
         ranked = self.retriever.retrieve(text, medicines=None, language=lang, prior=prior, query_embedding=embedding, top_k=40)
         retrieved = [r.to_dict() for r in ranked]
         picked: dict[str, tuple[object, int, int]] = {}
-        need = max(1, (len(topic) + 1) // 2)
+        need = len(topic)
         for r in ranked:
             name = str(r.meta.get("medicine", ""))
             if name.lower() in picked or len(picked) >= self.settings.max_condition_medicines:

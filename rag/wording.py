@@ -22,6 +22,8 @@ class Phrases:
     follow_up: tuple[str, ...]
     condition: tuple[str, ...]
     intent: dict[str, tuple[str, ...]]
+    injection: tuple[str, ...] = ()
+    out_of_scope: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=None)
@@ -33,7 +35,8 @@ def phrases(code: str) -> Phrases | None:
     q = data.get("question", {})
     return Phrases(code, dict(data["say"]), dict(data.get("language_names", {})),
                    tuple(q.get("follow_up", ())), tuple(q.get("condition", ())),
-                   {k: tuple(v) for k, v in data.get("intent", {}).items()})
+                   {k: tuple(v) for k, v in data.get("intent", {}).items()},
+                   tuple(q.get("injection", ())), tuple(q.get("out_of_scope", ())))
 
 
 @lru_cache(maxsize=1)
@@ -90,3 +93,10 @@ def reads_as_follow_up(text: str, lang: str) -> bool:
 def asks_for_medicines(text: str, lang: str) -> bool:
     """'Which medicine treats vitiligo?', 'Finns det något läkemedel mot benskörhet?'."""
     return _has_cue(text, lang, "condition")
+
+
+@lru_cache(maxsize=2)
+def any_language_rx(attr: str) -> re.Pattern[str] | None:
+    """One expression of every phrase file's `attr` patterns (questions may mix languages)."""
+    patterns = [p for code in languages_with_phrases() for p in getattr(phrases(code), attr)]
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.DOTALL) if patterns else None

@@ -146,3 +146,25 @@ def test_counts_and_latency_percentiles():
     assert m["latency_ms_p50"] == 30.0
     assert m["latency_ms_p95"] == pytest.approx(48.0)
     assert percentile([], 50) is None
+
+
+# unsafe_answers ----------------------------------------------------------------------------
+def test_an_answer_from_another_medicine_is_unsafe():
+    other = answer(citations=[cite(medicine="Opzelura", ref="EMA/169873/2023")])
+    assert metrics_for([(item(), other)])["unsafe_answers"] == 1
+
+
+def test_an_answer_where_a_refusal_is_due_is_unsafe_and_a_refusal_never_is():
+    assert metrics_for([(item(answerable=False), answer())])["unsafe_answers"] == 1
+    assert metrics_for([(item(answerable=False), answer(refused=True)), (item(), answer(refused=True))])["unsafe_answers"] == 0
+    assert metrics_for([(item(), answer())])["unsafe_answers"] == 0
+
+
+def test_metrics_break_down_by_split():
+    from eval.metrics import breakdown
+
+    dev, test = item(), item()
+    dev.split, test.split = "dev", "test"
+    rows = [score_item(dev, answer(), 1.0), score_item(test, answer(refused=True), 1.0)]
+    groups = breakdown(rows, "split")
+    assert groups["dev"]["answer_accuracy"] == 1.0 and groups["test"]["answer_accuracy"] == 0.0
