@@ -26,6 +26,7 @@ class Medicine:
     product_numbers: set[str] = field(default_factory=set)
     languages: set[str] = field(default_factory=set)
     sources: set[str] = field(default_factory=set)
+    sections: set[str] = field(default_factory=set)  # canonical keys the medicine's overviews have
 
     def to_dict(self) -> dict:
         return {
@@ -50,6 +51,24 @@ class Catalogue:
                 med.product_numbers.add(m["product_number"])
             med.languages.add(m.get("language") or "")
             med.sources.add(m.get("source") or "")
+            if m.get("section"):
+                med.sections.add(m["section"])
+        self._finish(meds, vocabulary)
+
+    @classmethod
+    def from_facts(cls, facts: list[dict], vocabulary: set[str] | None = None) -> "Catalogue":
+        """From the per-medicine rows ingest writes (see rag.sidecar), not from every section."""
+        cat = cls.__new__(cls)
+        meds = {}
+        for f in facts:
+            meds[f["name"].lower()] = Medicine(
+                f["name"], f.get("substance") or None, set(f.get("refs", ())), set(f.get("product_numbers", ())),
+                set(f.get("languages", ())), set(f.get("sources", ())), set(f.get("sections", ())),
+            )
+        cat._finish(meds, vocabulary)
+        return cat
+
+    def _finish(self, meds: dict[str, Medicine], vocabulary: set[str] | None) -> None:
         self.medicines = sorted(meds.values(), key=lambda x: x.name.lower())
         self.vocabulary = vocabulary or set()
         self._terms: dict[str, Medicine] = {}

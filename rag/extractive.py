@@ -10,6 +10,7 @@ import numpy as np
 
 from . import glossary
 from .retriever import Ranked, tokens
+from .sentences import sentence_texts
 from .sentences import spans
 
 MAX_QUOTE_CHARS = 420
@@ -41,8 +42,9 @@ class Quote:
 class SentenceEmbeddings:
     """Sentence vectors per section, computed once per section version."""
 
-    def __init__(self, embedder) -> None:
+    def __init__(self, embedder, store=None) -> None:
         self.embedder = embedder
+        self.store = store  # holds the vectors ingest computed; computed here only when missing
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -51,10 +53,18 @@ class SentenceEmbeddings:
         key = (node.node_id, str(node.metadata.get("fingerprint", "")))
         with self._lock:
             cached = self._cache.get(key)
+        if (cached is None or len(cached) != len(sents)) and self.store is not None:
+            try:
+                stored = self.store.sentence_vectors(*key)
+            except Exception:  # the sentence collection is optional: fall back to computing
+                stored = []
+            if [(a, b) for a, b, _ in stored] == list(sents):
+                cached = np.asarray([v for *_, v in stored], dtype=np.float32)
+                with self._lock:
+                    self._cache[key] = cached
         if cached is None or len(cached) != len(sents):
             medicine = node.metadata.get("medicine", "")
-            texts = [f"{medicine}: {node.text[a:b]}" for a, b in sents]
-            cached = np.asarray(self.embedder.get_text_embedding_batch(texts))
+            cached = self.embedder.passages(sentence_texts(node.text, medicine, sents))
             with self._lock:
                 if len(self._cache) > 20000:
                     self._cache.clear()

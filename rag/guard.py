@@ -70,6 +70,13 @@ class Vocabulary:
     def __init__(self, texts: list[str]) -> None:
         self._stems = sorted({t for text in texts for t in tokens(text) if len(t) >= 3})
 
+    @classmethod
+    def from_words(cls, words) -> "Vocabulary":
+        """From the corpus's word list saved at ingest: the same stems as from its texts."""
+        vocab = cls([])
+        vocab._stems = sorted({t for t in tokens(" ".join(words)) if len(t) >= 3})
+        return vocab
+
     def knows(self, stem: str) -> bool:
         if glossary.concepts(stem):
             return True

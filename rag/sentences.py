@@ -29,3 +29,8 @@ def _add(out: list[tuple[int, int]], text: str, start: int, end: int) -> None:
         end -= 1
     if end > start:
         out.append((start, end))
+
+
+def sentence_texts(text: str, medicine: str, sents: list[tuple[int, int]]) -> list[str]:
+    """What is embedded for each sentence: the medicine's name in front, as for sections."""
+    return [f"{medicine}: {text[a:b]}" for a, b in sents]

@@ -38,7 +38,7 @@ class RagService:
         self.store = SectionStore(settings)
         self.retriever = Retriever(self.store, self.embedder, weights)
         self.thresholds = thresholds or Thresholds()
-        self.sentence_vectors = SentenceEmbeddings(self.embedder)
+        self.sentence_vectors = SentenceEmbeddings(self.embedder, self.store)
         self._vocab: tuple[tuple | None, guard.Vocabulary | None] = (None, None)
         self._llm = None
         if settings.llm_base_url:
@@ -147,7 +147,7 @@ class RagService:
         if not meds or len(top) != 1:
             return False
         wanted = {m.lower() for m in meds}
-        have = {n.metadata.get("section") for n in self.retriever.nodes if str(n.metadata.get("medicine", "")).lower() in wanted}
+        have = {s for m in self.retriever.catalogue.medicines if m.name.lower() in wanted for s in m.sections}
         return bool(have) and top[0] not in have
 
     def _from_history(self, history: list[dict]) -> list[str]:
@@ -164,7 +164,7 @@ class RagService:
     def _vocabulary(self) -> guard.Vocabulary:
         version = self.retriever._version
         if self._vocab[0] != version or self._vocab[1] is None:
-            self._vocab = (version, guard.Vocabulary([n.text for n in self.retriever.nodes]))
+            self._vocab = (version, guard.Vocabulary.from_words(self.retriever.index.words))
         return self._vocab[1]
 
 
