@@ -25,19 +25,49 @@ class OnnxE5:
     """multilingual-e5 in onnxruntime: tokenize, run, mean-pool over the mask, L2-normalise."""
 
     def __init__(self, folder: Path, model_file: str, threads: int | None) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
+        # Parsing tokenizer.json (a 250,000-piece vocabulary) and creating the session both
+        # release the GIL, so they run in the background while the caller opens the store.
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        threading.Thread(target=self._load, args=(folder, model_file, threads), daemon=True,
+                         name="embedder-load").start()
 
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.no_truncation()  # cut by hand below, so counting sees the full length
-        self.pad_id = self.tokenizer.token_to_id("<pad>")
-        self.eos_id = self.tokenizer.token_to_id("</s>")
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(folder / model_file), options, providers=["CPUExecutionProvider"])
+    def _load(self, folder: Path, model_file: str, threads: int | None) -> None:
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            tokenizer.no_padding()
+            tokenizer.no_truncation()  # cut by hand in embed(), so counting sees the full length
+            self.pad_id = tokenizer.token_to_id("<pad>")
+            self.eos_id = tokenizer.token_to_id("</s>")
+            self._tokenizer = tokenizer
+            options = ort.SessionOptions()
+            if threads:
+                options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            self._session = ort.InferenceSession(str(folder / model_file), options,
+                                                 providers=["CPUExecutionProvider"])
+        except BaseException as exc:  # re-raised to the first caller
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def _wait(self) -> None:
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+
+    @property
+    def tokenizer(self):
+        self._wait()
+        return self._tokenizer
+
+    @property
+    def session(self):
+        self._wait()
+        return self._session
 
     def count(self, text: str) -> int:
         return len(self.tokenizer.encode(text).ids)
