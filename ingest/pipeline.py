@@ -238,21 +238,20 @@ def _write(r: FileResult, store, embedder, old: dict[str, dict]) -> int:
             "fingerprint": fp,
             "raw_hash": r.raw_hash,
         })
-    from rag.sentences import sentence_texts, spans
+    from rag.sentences import pack, sentence_texts, spans
     from rag.store import make_node
 
-    # Sections and their sentences (quoted from at answer time) in one pass, sorted by length.
+    # Sections and their sentences (quoted from at answer time) in one pass; sentence vectors
+    # are stored in the section's metadata, so they are written in the same upsert.
     sents = [spans(s.text) for s in doc.sections]
     sent_texts = [t for s, sp in zip(doc.sections, sents) for t in sentence_texts(s.text, doc.medicine or "", sp)]
     vectors = embedder.passages(texts + sent_texts)
-    nodes = [make_node(i, doc_id, s.text, m, v) for i, s, m, v in zip(ids, doc.sections, metas, vectors.tolist())]
+    k = len(texts)
+    for meta, sp in zip(metas, sents):
+        meta.update(pack(sp, vectors[k : k + len(sp)]))
+        k += len(sp)
+    nodes = [make_node(i, doc_id, s.text, m, v) for i, s, m, v in zip(ids, doc.sections, metas, vectors[: len(texts)].tolist())]
     store.upsert(nodes)
-    rows, k = [], len(texts)
-    for sid, sp in zip(ids, sents):
-        for n, (a, b) in enumerate(sp):
-            rows.append((sid, n, a, b, vectors[k].tolist()))
-            k += 1
-    store.upsert_sentences(doc_id, fp, rows)
     stale = [i for i in old if i not in set(ids)]
     store.delete(stale)
     r.status = "updated" if old else "added"

@@ -10,8 +10,7 @@ import numpy as np
 
 from . import glossary
 from .retriever import Ranked, tokens
-from .sentences import sentence_texts
-from .sentences import spans
+from .sentences import sentence_texts, spans, unpack
 
 MAX_QUOTE_CHARS = 420
 
@@ -40,11 +39,10 @@ class Quote:
 
 
 class SentenceEmbeddings:
-    """Sentence vectors per section, computed once per section version."""
+    """Sentence vectors per section: stored at ingest, computed here only for older stores."""
 
-    def __init__(self, embedder, store=None) -> None:
+    def __init__(self, embedder) -> None:
         self.embedder = embedder
-        self.store = store  # holds the vectors ingest computed; computed here only when missing
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -53,13 +51,9 @@ class SentenceEmbeddings:
         key = (node.node_id, str(node.metadata.get("fingerprint", "")))
         with self._lock:
             cached = self._cache.get(key)
-        if (cached is None or len(cached) != len(sents)) and self.store is not None:
-            try:
-                stored = self.store.sentence_vectors(*key)
-            except Exception:  # the sentence collection is optional: fall back to computing
-                stored = []
-            if [(a, b) for a, b, _ in stored] == list(sents):
-                cached = np.asarray([v for *_, v in stored], dtype=np.float32)
+        if cached is None or len(cached) != len(sents):
+            cached = unpack(node.metadata, sents)  # computed at ingest
+            if cached is not None:
                 with self._lock:
                     self._cache[key] = cached
         if cached is None or len(cached) != len(sents):

@@ -38,7 +38,7 @@ class RagService:
         self.store = SectionStore(settings)
         self.retriever = Retriever(self.store, self.embedder, weights)
         self.thresholds = thresholds or Thresholds()
-        self.sentence_vectors = SentenceEmbeddings(self.embedder, self.store)
+        self.sentence_vectors = SentenceEmbeddings(self.embedder)
         self._vocab: tuple[tuple | None, guard.Vocabulary | None] = (None, None)
         self._llm = None
         if settings.llm_base_url:

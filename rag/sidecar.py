@@ -259,7 +259,7 @@ def current(store, state: dict | None) -> tuple[Index, dict | None]:
     try:
         with writer_lock(settings):
             state = read_state(settings)  # another process may have finished meanwhile
-            if _trustworthy(store, state):
+            if _trustworthy(store, state, locked=True):
                 return load(settings, state), state
             if state is None and store.count() == 0:
                 return Index(version=None), state
@@ -270,11 +270,12 @@ def current(store, state: dict | None) -> tuple[Index, dict | None]:
         return (load(settings, state) if state else Index(version=None)), state
 
 
-def _trustworthy(store, state: dict | None) -> bool:
+def _trustworthy(store, state: dict | None, locked: bool = False) -> bool:
     if state is None:
         return False
     if state.get("state") == "writing":
-        return _writer_running(store.settings)
+        # Under the lock ourselves, "writing" can only be left by a writer that was interrupted.
+        return not locked and _writer_running(store.settings)
     if store.settings.server_mode:
         # Another host may have ingested: its collection id or size no longer matches these files.
         return state.get("collection") == str(store.collection.id) and state.get("sections") == store.count()

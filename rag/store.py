@@ -85,13 +85,12 @@ def _embedded(settings: Settings, stale: int | None = None) -> _Opened:
         return current
 
 
-SENTENCES_SUFFIX = "_sentences"
 _INTERNAL_KEYS = ("_node_content", "_node_type", "document_id", "ref_doc_id")
 
 
 class SectionStore:
-    """Sections with their embeddings and citation metadata in one Chroma collection, and the
-    vectors of their sentences (for quoting) in a second one."""
+    """Sections with their embeddings and citation metadata (with their sentences' vectors, see
+    rag.sentences.pack) in one Chroma collection."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -116,7 +115,6 @@ class SectionStore:
                 f"the store was built with embedding model {built_with!r}, but the settings give "
                 f"{self.model_id!r}; re-ingest with `python -m ingest --reset`"
             )
-        self._sentences = None
 
     @property
     def model_id(self) -> str:
@@ -127,15 +125,6 @@ class SectionStore:
         if s.embed_model == DEFAULT_EMBED_MODEL and s.embed_quantization != "q4":
             return f"{s.embed_model}:{s.embed_quantization}"
         return s.embed_model
-
-    @property
-    def sentences(self) -> Any:
-        if self._sentences is None:
-            self._sentences = self.client.get_or_create_collection(
-                self.settings.collection + SENTENCES_SUFFIX, embedding_function=None,
-                metadata={"hnsw:space": "cosine", "embed_model": self.model_id},
-            )
-        return self._sentences
 
     def reopen_if(self, version: str | None) -> None:
         """Open the folder afresh when another process wrote `version` since this one looked."""
@@ -179,39 +168,14 @@ class SectionStore:
                 documents=[n.text for n in chunk],
             )
 
-    def upsert_sentences(self, doc_id: str, fingerprint: str, rows: list[tuple[str, int, int, int, list[float]]]) -> None:
-        """Sentence vectors of one document: (section id, index, start, end, vector) each."""
-        col = self.sentences
-        for start in range(0, len(rows), 1024):
-            chunk = rows[start : start + 1024]
-            col.upsert(
-                ids=[f"{sid}@{k}" for sid, k, _, _, _ in chunk],
-                embeddings=[v for *_, v in chunk],
-                metadatas=[{"section_id": sid, "k": k, "start": a, "end": b, "doc_id": doc_id, "fingerprint": fingerprint}
-                           for sid, k, a, b, _ in chunk],
-            )
-        col.delete(where={"$and": [{"doc_id": doc_id}, {"fingerprint": {"$ne": fingerprint}}]})
-
-    def sentence_vectors(self, section_id: str, fingerprint: str) -> list[tuple[int, int, list[float]]]:
-        """(start, end, vector) of a section's stored sentences, in order; empty if none match."""
-        got = self.sentences.get(where={"$and": [{"section_id": section_id}, {"fingerprint": fingerprint}]},
-                                 include=["metadatas", "embeddings"])
-        rows = sorted(zip(got["metadatas"], got["embeddings"]), key=lambda r: r[0]["k"])
-        return [(m["start"], m["end"], v) for m, v in rows]
-
     def delete(self, ids: list[str]) -> None:
         if ids:
             self._wrote()
             self.collection.delete(ids=ids)
-            self.sentences.delete(where={"section_id": {"$in": ids}})
 
     def reset(self) -> None:
         self._wrote()
-        for name in (self.settings.collection, self.settings.collection + SENTENCES_SUFFIX):
-            try:
-                self.client.delete_collection(name)
-            except Exception:  # never created
-                pass
+        self.client.delete_collection(self.settings.collection)
         self._open()
 
     # reading -------------------------------------------------------------------------------
