@@ -207,7 +207,7 @@ def run_tier(root: Path, target: int, embed_limit: int) -> dict:
     return result
 
 
-def run(tiers: list[int], embed_limit: int) -> dict:
+def run(tiers: list[int], embed_limit: int, on_tier=None) -> dict:
     from rag.embedder import get_embedder
     from rag.settings import Settings
 
@@ -219,6 +219,8 @@ def run(tiers: list[int], embed_limit: int) -> dict:
         get_embedder(eval_settings(root / "warm")).get_text_embedding("warm-up")  # model load is not ingest time
         for target in tiers:
             result["tiers"].append(run_tier(root, target, embed_limit))
+            if on_tier:
+                on_tier(result)  # figures so far, in case a larger tier does not finish
     return result
 
 
@@ -267,14 +269,15 @@ def main(argv: list[str] | None = None) -> int:
     from rag.offline import prepare_environment
 
     prepare_environment()
-    result = run(tiers, args.embed_limit)
-    table = markdown(result)
-    print(table)
-    for path, text in ((args.json, json.dumps(result, indent=2)), (args.markdown, table)):
-        if path:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            log(f"wrote {path}")
+    def write(result: dict) -> None:
+        for path, text in ((args.json, json.dumps(result, indent=2)), (args.markdown, markdown(result))):
+            if path:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+                log(f"wrote {path}")
+
+    result = run(tiers, args.embed_limit, on_tier=write)
+    print(markdown(result))
     return 0
 
 
