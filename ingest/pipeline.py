@@ -105,7 +105,7 @@ def ingest(
     files, ignored = collect_files(paths)
     with ingest_lock(settings):
         embedder = get_embedder(settings)
-        store = SectionStore(settings)
+        store = SectionStore(settings, any_model=reset)
         if reset:
             store.reset()
         results = _parse_all(files, settings, embedder.count_tokens, progress)

@@ -92,12 +92,13 @@ class SectionStore:
     """Sections with their embeddings and citation metadata (with their sentences' vectors, see
     rag.sentences.pack) in one Chroma collection."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, any_model: bool = False) -> None:
+        """`any_model`: open a store built with another embedding model too (only to reset it)."""
         self.settings = settings
         self._opened: _Opened | None = None
-        self._open()
+        self._open(check=not any_model)
 
-    def _open(self, stale: int | None = None) -> None:
+    def _open(self, stale: int | None = None, check: bool = True) -> None:
         settings = self.settings
         if settings.server_mode:
             self.client = _client(settings)
@@ -110,7 +111,7 @@ class SectionStore:
             metadata={"hnsw:space": "cosine", "embed_model": self.model_id},
         )
         built_with = (self.collection.metadata or {}).get("embed_model")
-        if built_with and built_with != self.model_id:
+        if check and built_with and built_with != self.model_id:
             raise StoreError(
                 f"the store was built with embedding model {built_with!r}, but the settings give "
                 f"{self.model_id!r}; re-ingest with `python -m ingest --reset`"

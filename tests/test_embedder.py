@@ -87,3 +87,14 @@ def test_a_store_built_with_one_weight_set_refuses_the_other(make_settings_modul
     SectionStore(make_settings_module(embed_quantization="q4"))
     with pytest.raises(StoreError, match="--reset"):
         SectionStore(make_settings_module(embed_quantization="int8"))
+
+
+def test_reset_rebuilds_a_store_made_with_the_other_weight_set(make_settings, seed_copy):
+    from ingest.pipeline import ingest
+    from rag.store import SectionStore
+
+    q4, int8 = make_settings(embed_quantization="q4"), make_settings(embed_quantization="int8")
+    ingest([seed_copy / "lumykras_sv.txt"], q4)
+    report = ingest([seed_copy / "lumykras_sv.txt"], int8, reset=True)
+    assert report.exit_code == 0 and SectionStore(int8).count() == report.store_count > 0
+
