@@ -23,6 +23,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -238,13 +239,12 @@ def _remove_old_builds(root: Path, keep: set) -> None:
     for path in root.glob("build-*"):
         if path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)
-    for path in root.glob(".build-*"):
-        shutil.rmtree(path, ignore_errors=True) if _older_than(path, 3600) else None
+    for path in root.glob(".build-*"):  # left by a build that was killed
+        if _older_than(path, 3600):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _older_than(path: Path, seconds: float) -> bool:
-    import time
-
     try:
         return time.time() - path.stat().st_mtime > seconds
     except OSError:
