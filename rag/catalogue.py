@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -76,6 +77,17 @@ class Catalogue:
             self._terms[med.name.lower()] = med
             if med.substance:
                 self._terms[med.substance.lower()] = med
+        # Fuzzy matching looks only at plausible terms, so its cost does not grow with the corpus:
+        # terms one deletion apart (most typos), else terms of the same first letter and a length
+        # that a 0.8 similarity allows.
+        self._deletions: dict[str, set[str]] = {}
+        self._by_start: dict[tuple[str, int], list[str]] = {}
+        for term in self._terms:
+            for key in _one_deletion(term):
+                self._deletions.setdefault(key, set()).add(term)
+            self._by_start.setdefault((term[:1], len(term)), []).append(term)
+        self._matched: dict[str, Medicine | None] = {}
+        self.terms: set[str] = set()  # word stems of every name and substance (filled by the caller's tokenizer)
 
     @property
     def names(self) -> list[str]:
@@ -92,11 +104,22 @@ class Catalogue:
 
     def _match(self, word: str) -> Medicine | None:
         w = word.lower()
+        if w not in self._matched:
+            if len(self._matched) > 10000:
+                self._matched.clear()
+            self._matched[w] = self._lookup(w)
+        return self._matched[w]
+
+    def _lookup(self, w: str) -> Medicine | None:
         for cand in (w, w[:-1] if w.endswith("s") else w, w[:-2] if w.endswith("'s") else w):
             if cand in self._terms:
                 return self._terms[cand]
         if len(w) >= 5:
-            close = difflib.get_close_matches(w, list(self._terms), n=1, cutoff=0.8)
+            near = {t for key in _one_deletion(w) for t in self._deletions.get(key, ())}
+            if not near:
+                lo, hi = math.ceil(len(w) * 2 / 3), len(w) * 3 // 2
+                near = {t for n in range(lo, hi + 1) for t in self._by_start.get((w[:1], n), ())}
+            close = difflib.get_close_matches(w, sorted(near), n=1, cutoff=0.8)
             if close:
                 return self._terms[close[0]]
         return None
@@ -120,6 +143,10 @@ _COMMON_CAPITALISED = {
     "europe", "european", "sweden", "swedish", "english", "svenska", "engelska", "agency", "union",
     "please", "thanks", "hello", "could", "would", "should", "which", "where", "there", "april",
 }
+
+
+def _one_deletion(term: str) -> set[str]:
+    return {term} | {term[:i] + term[i + 1 :] for i in range(len(term))}
 
 
 def _words(text: str) -> list[str]:

@@ -109,7 +109,9 @@ class RagService:
             meds = [medicine]
         elif not meds:
             meds = self._from_history(history)
-        terms = {t for m in catalogue.medicines for t in guard.tokens(f"{m.name} {m.substance or ''}")}
+        if not catalogue.terms:  # once per catalogue: it covers every medicine
+            catalogue.terms = {t for m in catalogue.medicines for t in guard.tokens(f"{m.name} {m.substance or ''}")}
+        terms = catalogue.terms
         prior = section_prior(text)
         off = self._vocabulary().off_topic(text, terms, has_intent=bool(section_prior(text, fallback=False)))
         if off:
