@@ -46,7 +46,8 @@ class Settings(BaseSettings):
         1, description="Texts per embedding batch (sorted by length); 1 measured fastest on 2 cores."
     )
     embed_quantization: Literal["q4", "int8"] = Field(
-        "q4", description="Bundled model weights: 4-bit as shipped, or per-channel int8 built from them."
+        "int8", description="Bundled model weights: per-channel int8 built from the shipped 4-bit ones "
+        "(as accurate on the eval, 1.6x faster), or the 4-bit as shipped."
     )
     embed_threads: int | None = Field(None, description="onnxruntime threads; empty = all cores.")
     model_cache_dir: Path = Field(default_factory=_default_cache_dir, description="Converted models live here.")
