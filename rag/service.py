@@ -129,8 +129,8 @@ class RagService:
             return self._refusal(question, "en", say("en", "empty"), "empty")
         self.retriever.refresh()
         catalogue = self.retriever.catalogue
-        names = [w for m in catalogue.medicines for w in (m.name, m.substance or "")]
-        lang = question_language(text[:limit], names, default=self._history_language(history, names))
+        names = catalogue.names_pattern
+        lang = question_language(text[:limit], names, default="") or self._history_language(history, names)
         if len(q) > limit:
             return self._refusal(question, lang, say(lang, "too_long", n=len(q), limit=limit), "too_long")
         covered = say(lang, "covered", medicines=_list_names(catalogue.names))
@@ -174,7 +174,7 @@ class RagService:
         else:
             implied = ""
 
-        terms = {t for m in catalogue.medicines for t in guard.tokens(f"{m.name} {m.substance or ''}")}
+        terms = _medicine_terms(catalogue)
         if self._has_documents_in(lang):
             off = known_words.off_topic(text, terms, has_intent=bool(section_prior(text, fallback=False)))
             if off:
@@ -204,7 +204,7 @@ class RagService:
 
     def _topic(self, text: str, catalogue) -> list[str]:
         """Word stems of a question naming no medicine that the corpus uses: the condition or class asked about."""
-        terms = {t for m in catalogue.medicines for t in guard.tokens(f"{m.name} {m.substance or ''}")}
+        terms = _medicine_terms(catalogue)
         words = self._vocabulary()
         content = [t for t in guard.topic_tokens(text, inflected=True) if t not in terms]
         if not all(words.knows(t) for t in content):
@@ -237,7 +237,7 @@ class RagService:
         meds = [c.medicine for c in citations]
         return Answer(question, text_out, False, citations, "extractive", retrieved, lang, meds)
 
-    def _history_language(self, history: list[dict], names: list[str]) -> str:
+    def _history_language(self, history: list[dict], names) -> str:
         for turn in reversed(history[-10:]):
             if turn.get("role") == "user":
                 return question_language(guard.retrieval_text(str(turn.get("content", ""))), names)
@@ -279,7 +279,7 @@ class RagService:
         if not meds or len(top) != 1:
             return False
         wanted = {m.lower() for m in meds}
-        have = {n.metadata.get("section") for n in self.retriever.nodes if str(n.metadata.get("medicine", "")).lower() in wanted}
+        have = {s for m in self.retriever.catalogue.medicines if m.name.lower() in wanted for s in m.sections}
         return bool(have) and top[0] not in have
 
     def _from_history(self, history: list[dict]) -> list[str]:
@@ -296,11 +296,16 @@ class RagService:
     def _vocabulary(self) -> guard.Vocabulary:
         version = self.retriever._version
         if self._vocab[0] != version or self._vocab[1] is None:
-            by_medicine: dict[str, list[str]] = {}
-            for n in self.retriever.nodes:
-                by_medicine.setdefault(str(n.metadata.get("medicine", "")).lower(), []).append(n.text)
-            self._vocab = (version, guard.Vocabulary(by_medicine))
+            index = self.retriever.index
+            self._vocab = (version, guard.Vocabulary.from_words(index.words, len(index.medicines)))
         return self._vocab[1]
+
+
+def _medicine_terms(catalogue) -> set[str]:
+    """Word stems of every name and substance, computed once per catalogue."""
+    if not catalogue.terms:
+        catalogue.terms = {t for m in catalogue.medicines for t in guard.tokens(f"{m.name} {m.substance or ''}")}
+    return catalogue.terms
 
 
 def _sentence_naming(text: str, topic: list[str], need: int) -> tuple[int, int] | None:

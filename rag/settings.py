@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,10 @@ class Settings(BaseSettings):
     collection: str = Field("ema_overviews", description="Chroma collection name.")
     chroma_host: str | None = Field(None, description="Chroma server host; set to use server mode.")
     chroma_port: int = Field(8000, description="Chroma server port (server mode).")
+    index_dir: Path | None = Field(
+        None, description="Catalogue, word list and BM25 files ingest writes; empty = inside STORE_DIR "
+        "(embedded) or under MODEL_CACHE_DIR/index (server mode)."
+    )
 
     # Ingest limits
     max_file_mb: float = Field(20.0, description="Files larger than this are skipped.")
@@ -37,7 +42,13 @@ class Settings(BaseSettings):
     )
     embed_query_prefix: str = Field("query: ", description="Prefix for questions (e5 convention).")
     embed_passage_prefix: str = Field("passage: ", description="Prefix for stored text (e5 convention).")
-    embed_batch_size: int = Field(4, description="Texts per embedding batch.")
+    embed_batch_size: int = Field(
+        1, description="Texts per embedding batch (sorted by length); 1 measured fastest on 2 cores."
+    )
+    embed_quantization: Literal["q4", "int8"] = Field(
+        "int8", description="Bundled model weights: per-channel int8 built from the shipped 4-bit ones "
+        "(as accurate on the eval, 1.6x faster), or the 4-bit as shipped."
+    )
     embed_threads: int | None = Field(None, description="onnxruntime threads; empty = all cores.")
     model_cache_dir: Path = Field(default_factory=_default_cache_dir, description="Converted models live here.")
 
@@ -64,10 +75,10 @@ class Settings(BaseSettings):
     trusted_hosts: list[str] = Field(default_factory=list, description="Host names the app answers to; empty = "
                                                                       "localhost, 127.0.0.1 and APP_HOST.")
 
-    @field_validator("summaries_dir", "store_dir", "model_cache_dir", "feedback_db", mode="after")
+    @field_validator("summaries_dir", "store_dir", "model_cache_dir", "feedback_db", "index_dir", mode="after")
     @classmethod
-    def _expand_home(cls, value: Path) -> Path:
-        return value.expanduser()
+    def _expand_home(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
 
     @property
     def server_mode(self) -> bool:

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-from llama_index.core.vector_stores.types import (
-    FilterCondition,
-    MetadataFilter,
-    MetadataFilters,
-    VectorStoreQuery,
-)
-from llama_index.core.vector_stores.utils import node_to_metadata_dict
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from .settings import Settings
 
@@ -25,8 +14,22 @@ class StoreError(RuntimeError):
 
 
 @dataclass
+class Node:
+    """One stored section: id, original text, citation metadata (and its vector when asked for)."""
+
+    node_id: str
+    text: str
+    metadata: dict = field(default_factory=dict)
+    embedding: list[float] | None = None
+
+    def get_embedding(self) -> list[float]:
+        assert self.embedding is not None, f"{self.node_id} has no embedding"
+        return self.embedding
+
+
+@dataclass
 class Hit:
-    node: TextNode
+    node: Node
     score: float  # cosine similarity
 
 
@@ -82,20 +85,20 @@ def _embedded(settings: Settings, stale: int | None = None) -> _Opened:
         return current
 
 
-def data_version(entries: dict[str, dict]) -> int:
-    """Changes whenever a section is added, removed or re-embedded."""
-    return hash(frozenset((i, m.get("fingerprint")) for i, m in entries.items()))
+_INTERNAL_KEYS = ("_node_content", "_node_type", "document_id", "ref_doc_id")
 
 
 class SectionStore:
-    """Sections with their embeddings and citation metadata, in one Chroma collection."""
+    """Sections with their embeddings and citation metadata (with their sentences' vectors, see
+    rag.sentences.pack) in one Chroma collection."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, any_model: bool = False) -> None:
+        """`any_model`: open a store built with another embedding model too (only to reset it)."""
         self.settings = settings
         self._opened: _Opened | None = None
-        self._open()
+        self._open(check=not any_model)
 
-    def _open(self, stale: int | None = None) -> None:
+    def _open(self, stale: int | None = None, check: bool = True) -> None:
         settings = self.settings
         if settings.server_mode:
             self.client = _client(settings)
@@ -105,15 +108,39 @@ class SectionStore:
         self.collection = self.client.get_or_create_collection(
             settings.collection,
             embedding_function=None,  # embeddings always come from our embedder, never Chroma's default
-            metadata={"hnsw:space": "cosine", "embed_model": settings.embed_model},
+            metadata={"hnsw:space": "cosine", "embed_model": self.model_id},
         )
         built_with = (self.collection.metadata or {}).get("embed_model")
-        if built_with and built_with != settings.embed_model:
+        if check and built_with and built_with != self.model_id:
             raise StoreError(
-                f"the store was built with embedding model {built_with!r}, but EMBED_MODEL is "
-                f"{settings.embed_model!r}; re-ingest with `python -m ingest --reset`"
+                f"the store was built with embedding model {built_with!r}, but the settings give "
+                f"{self.model_id!r}; re-ingest with `python -m ingest --reset`"
             )
-        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    @property
+    def model_id(self) -> str:
+        """The embedding model and, for the bundled one, which weights: vectors of two never mix."""
+        s = self.settings
+        from .settings import DEFAULT_EMBED_MODEL
+
+        if s.embed_model == DEFAULT_EMBED_MODEL and s.embed_quantization != "q4":
+            return f"{s.embed_model}:{s.embed_quantization}"
+        return s.embed_model
+
+    def reopen_if(self, version: str | None) -> None:
+        """Open the folder afresh when another process wrote `version` since this one looked."""
+        opened = self._opened
+        if opened is None or version is None:
+            return
+        if opened.version is not None and opened.version != version:
+            self._reopen()
+            opened = self._opened
+        opened.version = version
+
+    def seen(self, version: str) -> None:
+        """This process wrote `version` itself: its own client already holds the data."""
+        if self._opened is not None:
+            self._opened.version = version
 
     def _reopen(self) -> None:
         self._open(stale=self._opened.generation if self._opened else None)
@@ -124,92 +151,90 @@ class SectionStore:
             self._open()
 
     def _wrote(self) -> None:
-        if self._opened is not None:
-            self._opened.version = None
+        from . import sidecar
+
+        sidecar.mark_writing(self.settings)
 
     # writing -------------------------------------------------------------------------------
-    def upsert(self, nodes: list[TextNode]) -> None:
-        """Insert or replace by id (ChromaVectorStore.add would refuse ids that already exist)."""
+    def upsert(self, nodes: list[Node]) -> None:
+        """Insert or replace by id."""
+        if nodes:
+            self._wrote()
         for start in range(0, len(nodes), 256):
             chunk = nodes[start : start + 256]
-            metadatas = []
-            for node in chunk:
-                meta = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
-                metadatas.append({k: ("" if v is None else v) for k, v in meta.items()})
             self.collection.upsert(
                 ids=[n.node_id for n in chunk],
                 embeddings=[n.get_embedding() for n in chunk],
-                metadatas=metadatas,
+                metadatas=[{k: ("" if v is None else v) for k, v in n.metadata.items()} for n in chunk],
                 documents=[n.text for n in chunk],
             )
-            self._wrote()
 
     def delete(self, ids: list[str]) -> None:
         if ids:
-            self.collection.delete(ids=ids)
             self._wrote()
+            self.collection.delete(ids=ids)
 
     def reset(self) -> None:
+        self._wrote()
         self.client.delete_collection(self.settings.collection)
         self._open()
-        self._wrote()
 
     # reading -------------------------------------------------------------------------------
     def count(self) -> int:
         return self.collection.count()
 
     def entries(self, where: dict | None = None) -> dict[str, dict]:
-        """id -> metadata for every section (optionally filtered)."""
+        """id -> metadata for every section (optionally filtered): a full scan, for ingest."""
         got = self.collection.get(where=where, include=["metadatas"])
-        entries = dict(zip(got["ids"], got["metadatas"]))
-        opened = self._opened
-        if where is None and opened is not None:
-            version = data_version(entries)
-            if opened.version is None:
-                opened.version = version
-            elif opened.version != version:  # written by another process
-                self._reopen()
-                self._opened.version = version
-        return entries
+        return {i: _clean(m) for i, m in zip(got["ids"], got["metadatas"])}
 
-    def sections(self, ids: list[str] | None = None, where: dict | None = None) -> list[TextNode]:
-        got = self.collection.get(ids=ids, where=where, include=["metadatas", "documents"])
-        return [_to_node(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+    def pages(self, size: int = 2000):
+        """Every section with text and metadata, a page at a time (for building the side index)."""
+        offset = 0
+        while True:
+            got = self.collection.get(include=["metadatas", "documents"], limit=size, offset=offset)
+            if not got["ids"]:
+                return
+            yield [Node(i, d, _clean(m)) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+            offset += len(got["ids"])
+
+    def sections(self, ids: list[str] | None = None, where: dict | None = None, embeddings: bool = False) -> list[Node]:
+        include = ["metadatas", "documents"] + (["embeddings"] if embeddings else [])
+        got = self.collection.get(ids=ids, where=where, include=include)
+        vectors = got["embeddings"] if embeddings else [None] * len(got["ids"])
+        return [Node(i, d, _clean(m), None if v is None else list(v))
+                for i, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], vectors)]
 
     def query(self, embedding: list[float], top_k: int, medicines: list[str] | None = None) -> list[Hit]:
-        filters = None
+        where = None
         if medicines:
-            filters = MetadataFilters(
-                filters=[MetadataFilter(key="medicine", value=m) for m in medicines],
-                condition=FilterCondition.OR,
-            )
-        query = VectorStoreQuery(query_embedding=embedding, similarity_top_k=top_k, filters=filters)
+            where = {"medicine": medicines[0]} if len(medicines) == 1 else {"medicine": {"$in": list(medicines)}}
         self._current()
+
+        def run():
+            return self.collection.query(query_embeddings=[embedding], n_results=max(top_k, 1), where=where,
+                                         include=["metadatas", "documents", "distances"])
+
         try:
-            result = self.vector_store.query(query)
+            got = run()
         except Exception:
             if self._opened is None:
                 raise
-            # Another process wrote since the last entries(): a deleted id comes back without its
-            # metadata, or a filter names ids the index lacks. Open the folder afresh, once.
+            # Another process wrote since this one looked: a filter names ids the in-memory index
+            # lacks ("Error finding id"). Open the folder afresh, once.
             self._reopen()
-            result = self.vector_store.query(query)
+            got = run()
         hits = []
-        for node, sim in zip(result.nodes or [], result.similarities or []):
-            # ChromaVectorStore reports exp(-distance); with cosine space, distance = 1 - cosine.
-            hits.append(Hit(node, 1.0 - (-math.log(sim)) if sim > 0 else -1.0))
+        for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
+            if m is None or d is None:  # deleted by another process since this index was loaded
+                continue
+            hits.append(Hit(Node(i, d, _clean(m)), 1.0 - float(dist)))  # cosine space: distance = 1 - cosine
         return hits
 
 
-def _to_node(node_id: str, text: str, meta: dict) -> TextNode:
-    from llama_index.core.vector_stores.utils import metadata_dict_to_node
-
-    node = metadata_dict_to_node(meta, text=text)
-    node.id_ = node_id
-    return node
+def _clean(meta: dict | None) -> dict:
+    return {k: v for k, v in (meta or {}).items() if k not in _INTERNAL_KEYS}
 
 
-def make_node(node_id: str, doc_id: str, text: str, metadata: dict, embedding: list[float]) -> TextNode:
-    node = TextNode(id_=node_id, text=text, metadata=metadata, embedding=embedding)
-    node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc_id)
-    return node
+def make_node(node_id: str, doc_id: str, text: str, metadata: dict, embedding: list[float]) -> Node:
+    return Node(node_id, text, {**metadata, "doc_id": doc_id}, list(embedding))

@@ -80,7 +80,7 @@ def test_no_cue_means_no_prior():
                                     ("Quels sont les effets secondaires de Lumykras ?", "fr"),
                                     ("Hvor ofte gives Conexxence?", "da"), ("Co to jest Opzelura?", "pl")])
 def test_question_language(q, lang):
-    assert question_language(q, ["Conexxence", "Lumykras", "Opzelura"]) == lang
+    assert question_language(q, CATALOGUE.names_pattern) == lang
 
 
 def _top(service, question, medicines=None, weights=None):

@@ -1,0 +1,294 @@
+"""Small files beside the store, written at ingest, so that a question never scans every section.
+
+- `state.json`: which build is current and whether a writer is at work. Read in O(1) to decide
+  when to reload; every write to the store first marks it "writing", and an ingest marks it
+  "ready" once the build below matches what it wrote. "writing" with no ingest holding the lock
+  means an ingest was interrupted: the next reader rebuilds from the store, once.
+- `build-<token>/`: the catalogue (one row per medicine: names, numbers, languages, sections),
+  the row of every section (id and medicine), the corpus's word list, and the BM25 index (bm25s,
+  memory-mapped when loaded). Written into a temporary folder and renamed, so a build is either
+  whole or absent.
+
+Embedded mode keeps them in STORE_DIR. With a Chroma server they live in INDEX_DIR on the machine
+that asks (default: under MODEL_CACHE_DIR), and a host whose files are missing or do not match the
+server's collection (its id and section count) builds its own from the server, once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .settings import Settings
+
+FORMAT = 2
+_STATE = "state.json"
+
+
+def index_dir(settings: Settings) -> Path:
+    if settings.index_dir is not None:
+        root = settings.index_dir
+    elif settings.server_mode:
+        root = settings.model_cache_dir / "index" / f"{settings.chroma_host}-{settings.chroma_port}"
+    else:
+        root = settings.store_dir / "ema-index"
+    return root / settings.collection
+
+
+def lock_path(settings: Settings) -> Path:
+    """The one-writer lock of a store (ingest, or a reader rebuilding after an interrupted one)."""
+    lock_dir = settings.store_dir if not settings.server_mode else settings.model_cache_dir
+    return lock_dir / ".ingest.lock"
+
+
+class Busy(RuntimeError):
+    pass
+
+
+@contextmanager
+def writer_lock(settings: Settings) -> Iterator[None]:
+    path = lock_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy(path.parent) from None
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+# state ----------------------------------------------------------------------------------------
+def read_state(settings: Settings) -> dict | None:
+    try:
+        state = json.loads((index_dir(settings) / _STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) and state.get("format") == FORMAT else None
+
+
+def _write_json(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def mark_writing(settings: Settings) -> None:
+    """Called before any write to the store: the current build no longer describes it."""
+    state = read_state(settings) or {"format": FORMAT, "build": None, "sections": 0}
+    if state.get("state") != "writing":
+        _write_json(index_dir(settings) / _STATE, {**state, "state": "writing"})
+
+
+# the index --------------------------------------------------------------------------------------
+@dataclass
+class Index:
+    """What the question path needs about every section, without holding the sections."""
+
+    version: str | None
+    ids: list[str] = field(default_factory=list)
+    medicine_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # row -> medicine number
+    medicines: list[dict] = field(default_factory=list)  # number -> facts (see _medicine_facts)
+    folder: Path | None = None
+    _row: dict[str, int] | None = None
+    _words: dict[str, int] | None = None
+    _bm25: object | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row(self, section_id: str) -> int | None:
+        if self._row is None:
+            self._row = {i: n for n, i in enumerate(self.ids)}
+        return self._row.get(section_id)
+
+    @property
+    def words(self) -> dict[str, int]:
+        """Every word of the corpus -> how many medicines' overviews use it."""
+        if self._words is None:
+            lines = _read_lines(self.folder / "words.txt") if self.folder else []
+            self._words = {w: int(n) for w, _, n in (line.partition("\t") for line in lines) if w}
+        return self._words
+
+    @property
+    def bm25(self):
+        """bm25s index over every section, memory-mapped on first use."""
+        if self._bm25 is None and self.folder is not None and self.ids:
+            with self._lock:
+                if self._bm25 is None:
+                    import bm25s
+
+                    self._bm25 = bm25s.BM25.load(str(self.folder / "bm25"), mmap=True)
+        return self._bm25
+
+    def rows_of(self, medicines: list[str]) -> np.ndarray:
+        """Boolean mask of the rows of these medicines."""
+        wanted = {m.lower() for m in medicines}
+        numbers = [n for n, m in enumerate(self.medicines) if m["name"].lower() in wanted]
+        return np.isin(self.medicine_rows, np.asarray(numbers, np.int32))
+
+
+def _read_lines(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    return text.split("\n") if text else []
+
+
+def load(settings: Settings, state: dict) -> Index:
+    build = state.get("build")
+    if not build:
+        return Index(version=None)
+    folder = index_dir(settings) / build
+    ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+    medicines = json.loads((folder / "medicines.json").read_text(encoding="utf-8"))
+    rows = np.load(folder / "medicine_rows.npy")
+    return Index(version=build, ids=ids, medicine_rows=rows, medicines=medicines, folder=folder)
+
+
+def _medicine_facts(metas: list[dict]) -> tuple[list[dict], np.ndarray]:
+    facts: dict[str, dict] = {}
+    rows = np.full(len(metas), -1, np.int32)
+    order: dict[str, int] = {}
+    for n, m in enumerate(metas):
+        name = str(m.get("medicine") or "").strip()
+        if not name:
+            continue
+        key = name.lower()
+        if key not in facts:
+            order[key] = len(order)
+            facts[key] = {"name": name, "substance": None, "refs": [], "product_numbers": [], "languages": [],
+                          "sources": [], "sections": []}
+        f = facts[key]
+        rows[n] = order[key]
+        f["substance"] = f["substance"] or (m.get("substance") or None)
+        for list_key, value in (("refs", m.get("ref")), ("product_numbers", m.get("product_number")),
+                                ("languages", m.get("language") or ""), ("sources", m.get("source") or ""),
+                                ("sections", m.get("section"))):
+            if value is not None and (value or list_key in ("languages", "sources")) and value not in f[list_key]:
+                f[list_key].append(value)
+    return list(facts.values()), rows
+
+
+def build(store) -> Index:
+    """Read every section once and write a new build; the caller holds the writer lock."""
+    import bm25s
+
+    from .retriever import tokens
+
+    settings = store.settings
+    ids, metas, corpus = [], [], []
+    words: dict[str, set[str]] = {}
+    for page in store.pages():
+        for node in page:
+            ids.append(node.node_id)
+            metas.append(node.metadata)
+            m = node.metadata
+            corpus.append(tokens(f"{m.get('medicine', '')} {m.get('section_title', '')} {node.text}"))
+            for w in set(re.findall(r"\w+", node.text.lower())):
+                words.setdefault(w, set()).add(str(m.get("medicine", "")).lower())
+    medicines, rows = _medicine_facts(metas)
+    root = index_dir(settings)
+    root.mkdir(parents=True, exist_ok=True)
+    token = f"build-{uuid.uuid4().hex[:12]}"
+    tmp = Path(tempfile.mkdtemp(prefix=f".{token}.", dir=root))
+    try:
+        (tmp / "ids.json").write_text(json.dumps(ids, ensure_ascii=False), encoding="utf-8")
+        (tmp / "medicines.json").write_text(json.dumps(medicines, ensure_ascii=False), encoding="utf-8")
+        np.save(tmp / "medicine_rows.npy", rows)
+        (tmp / "words.txt").write_text("\n".join(f"{w}\t{len(words[w])}" for w in sorted(words)), encoding="utf-8")
+        if ids:
+            bm25 = bm25s.BM25()
+            bm25.index(corpus, show_progress=False)
+            bm25.save(str(tmp / "bm25"))
+        tmp.chmod(0o755)
+        os.replace(tmp, root / token)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    previous = read_state(settings)
+    _write_json(root / _STATE, {"format": FORMAT, "state": "ready", "build": token, "sections": len(ids),
+                                "collection": str(store.collection.id)})
+    store.seen(token)
+    _remove_old_builds(root, keep={token, (previous or {}).get("build")})
+    return load(settings, {"build": token})
+
+
+def _remove_old_builds(root: Path, keep: set) -> None:
+    # The previous build stays for readers that have it open; older ones go.
+    for path in root.glob("build-*"):
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+    for path in root.glob(".build-*"):  # left by a build that was killed
+        if _older_than(path, 3600):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > seconds
+    except OSError:
+        return False
+
+
+def current(store, state: dict | None) -> tuple[Index, dict | None]:
+    """The index that describes the store now, building it when the files cannot be trusted."""
+    settings = store.settings
+    if _trustworthy(store, state):
+        return load(settings, state), state
+    try:
+        with writer_lock(settings):
+            state = read_state(settings)  # another process may have finished meanwhile
+            if _trustworthy(store, state, locked=True):
+                return load(settings, state), state
+            if state is None and store.count() == 0:
+                return Index(version=None), state
+            index = build(store)
+            return index, read_state(settings)
+    except Busy:
+        # An ingest is writing: keep answering from the last complete build until it is done.
+        return (load(settings, state) if state else Index(version=None)), state
+
+
+def _trustworthy(store, state: dict | None, locked: bool = False) -> bool:
+    if state is None:
+        return False
+    if state.get("state") == "writing":
+        # Under the lock ourselves, "writing" can only be left by a writer that was interrupted.
+        return not locked and _writer_running(store.settings)
+    if store.settings.server_mode:
+        # Another host may have ingested: its collection id or size no longer matches these files.
+        return state.get("collection") == str(store.collection.id) and state.get("sections") == store.count()
+    return True
+
+
+def _writer_running(settings: Settings) -> bool:
+    try:
+        with writer_lock(settings):
+            return False
+    except Busy:
+        return True

@@ -1,0 +1,125 @@
+"""The question path reads small files written at ingest, never every section."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from .corpus_factory import seeded_store
+
+QUESTION = "How often is Conexxence given?"
+
+
+@pytest.fixture
+def seeded(make_settings):
+    settings = make_settings()
+    seeded_store(settings)  # `python -m ingest` in its own process
+    return settings
+
+
+def _no_full_scans(service, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the question path read every section")
+
+    monkeypatch.setattr(service.store, "pages", refuse)
+    monkeypatch.setattr(service.store, "entries", refuse)
+    original = service.store.sections
+
+    def sections(ids=None, where=None, embeddings=False):
+        if ids is None:
+            refuse()
+        return original(ids=ids, where=where, embeddings=embeddings)
+
+    monkeypatch.setattr(service.store, "sections", sections)
+
+
+def _count_embedded(service, monkeypatch) -> list[str]:
+    seen: list[str] = []
+    real = service.embedder.model.embed
+
+    def embed(texts, batch_size):
+        seen.extend(texts)
+        return real(texts, batch_size)
+
+    monkeypatch.setattr(service.embedder.model, "embed", embed)
+    return seen
+
+
+def test_ingest_writes_the_side_index_and_a_new_process_answers_from_it(seeded, monkeypatch):
+    from rag import sidecar
+    from rag.service import RagService
+
+    state = sidecar.read_state(seeded)
+    assert state["state"] == "ready" and state["sections"] == 35
+    folder = sidecar.index_dir(seeded) / state["build"]
+    assert {p.name for p in folder.iterdir()} >= {"ids.json", "medicines.json", "medicine_rows.npy", "words.txt", "bm25"}
+    meds = {m["name"]: m for m in json.loads((folder / "medicines.json").read_text())}
+    assert set(meds) == {"Conexxence", "Lumykras", "Opzelura"}
+    assert "missing_info" in meds["Lumykras"]["sections"] and "missing_info" not in meds["Conexxence"]["sections"]
+
+    service = RagService(seeded)
+    _no_full_scans(service, monkeypatch)
+    embedded = _count_embedded(service, monkeypatch)
+    answer = service.answer(QUESTION)
+    assert not answer.refused and "6 months" in answer.answer
+    # A first-time answer embeds the question only: the quoted section's sentences were embedded at ingest.
+    assert embedded == ["query: " + QUESTION]
+    refusal = service.answer("What information is still awaited about Conexxence?")
+    assert refusal.refused and refusal.reason == "no_section"  # from the catalogue table
+    assert service.answer("What is the maximum daily dose of ibuprofen?").refused
+
+
+def test_stored_sentence_vectors_are_the_ones_the_model_computes(seeded):
+    from rag.embedder import get_embedder
+    from rag.sentences import sentence_texts, spans, unpack
+    from rag.store import SectionStore
+
+    node = SectionStore(seeded).sections(ids=["conexxence_en.md#how_used"])[0]
+    sents = spans(node.text)
+    stored = unpack(node.metadata, sents)
+    fresh = get_embedder(seeded).passages(sentence_texts(node.text, "Conexxence", sents))
+    assert stored.shape == fresh.shape and np.sum(stored * fresh, axis=1).min() > 0.999
+    assert unpack(node.metadata, sents[1:]) is None  # other sentence boundaries: recomputed, not misused
+
+
+def test_an_interrupted_write_is_detected_and_the_next_reader_rebuilds_once(seeded, monkeypatch):
+    from rag import sidecar
+    from rag.service import RagService
+    from rag.store import SectionStore, make_node
+
+    store = SectionStore(seeded)
+    old = store.sections(ids=["lumykras_sv.txt#how_used"], embeddings=True)[0]
+    meta = {k: v for k, v in old.metadata.items() if k != "doc_id"}
+    meta.update(medicine="Novamed", source="novamed_sv.txt")
+    # What an ingest killed after its upsert leaves: the store has a section the build does not.
+    store.upsert([make_node("novamed_sv.txt#how_used", "novamed_sv.txt", old.text, meta, old.embedding)])
+    before = sidecar.read_state(seeded)
+    assert before["state"] == "writing"
+
+    with sidecar.writer_lock(seeded):  # while a writer holds the lock, readers keep the last build
+        service = RagService(seeded)
+        assert "Novamed" not in {m["name"] for m in service.medicines()}
+    service.retriever.refresh(force=True)  # the writer is gone: the state says "writing", so rebuild
+    assert "Novamed" in {m["name"] for m in service.medicines()}
+    after = sidecar.read_state(seeded)
+    assert after["state"] == "ready" and after["build"] != before["build"] and after["sections"] == 36
+    builds = sorted(p.name for p in sidecar.index_dir(seeded).iterdir() if p.name != "state.json")
+    assert after["build"] in builds and not [b for b in builds if b.startswith(".")]  # no half-written build
+
+    fresh = RagService(seeded)  # a later process trusts the new build as it is
+    _no_full_scans(fresh, monkeypatch)
+    assert not fresh.answer("Hur används Novamed?").refused
+
+
+def test_an_unchanged_reingest_keeps_the_build(seeded):
+    from ingest.pipeline import ingest
+    from rag import sidecar
+
+    from .conftest import SEEDS
+
+    before = sidecar.read_state(seeded)
+    report = ingest([SEEDS], seeded)
+    assert {f.status for f in report.files if f.doc} == {"unchanged"}
+    assert sidecar.read_state(seeded) == before
