@@ -3,10 +3,6 @@ valid and invalid bodies alike must get an answer the schema documents, never a 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -17,33 +13,17 @@ WAIT_S = 30
 KEY = "fuzz-key"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def base_url(seeded_settings, service, tmp_path_factory):
-    import uvicorn
-
     from ui.app import create_app
+
+    from .live_app import serve
 
     app_settings = seeded_settings.model_copy(update={
         "feedback_db": tmp_path_factory.mktemp("fuzz") / "feedback.sqlite3", "api_key": KEY,
         "feedback_rate_limit": "100000/minute"})  # the fuzzer is one client sending many posts
-    app = create_app(app_settings, service)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT_S
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(app_settings, service), WAIT_S) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -68,31 +65,15 @@ def browser_settings(seeded_settings, tmp_path_factory):
     return settings
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def base_url(browser_settings):
-    import uvicorn
-
     from rag.service import RagService
     from ui.app import create_app
 
-    app = create_app(browser_settings, RagService(browser_settings))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT_S
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    from .live_app import serve
+
+    with serve(create_app(browser_settings, RagService(browser_settings)), WAIT_S) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -354,8 +335,6 @@ def test_widget_shows_hostile_question_and_document_as_text(driver, base_url):
 
 # the API docs ------------------------------------------------------------------------------------
 def test_api_docs_render_offline(driver, base_url):
-    from selenium.webdriver.common.by import By
-
     driver.set_window_size(1200, 1000)
     requested_urls(driver)  # forget the earlier pages' requests
     driver.get(base_url + "/docs")
