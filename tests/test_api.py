@@ -156,6 +156,11 @@ def test_cors_allows_listed_origins_only(client):
     assert no.status_code == 400
     assert "access-control-allow-origin" not in no.headers
 
+    # A browser-based OpenAI client on a listed origin sends its key in Authorization.
+    bearer = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type"}
+    ok = client.options("/v1/chat/completions", headers={"Origin": ALLOWED, **bearer})
+    assert ok.status_code == 200 and "authorization" in ok.headers["access-control-allow-headers"].lower()
+
     r = client.get("/api/medicines", headers={"Origin": ALLOWED})
     assert r.headers["access-control-allow-origin"] == ALLOWED
     r = client.get("/api/medicines", headers={"Origin": REFUSED})

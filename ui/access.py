@@ -92,6 +92,6 @@ def add_cors(app: FastAPI, settings: Settings) -> None:
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type"],
+        allow_headers=["Content-Type", "Authorization"],  # OpenAI clients in a page send their key as a Bearer token
         max_age=600,
     )
