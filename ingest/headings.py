@@ -233,7 +233,8 @@ def _plain_titles() -> frozenset[str]:
 
 
 @lru_cache(maxsize=64)
-def _substance_patterns(medicine: str | None) -> tuple[re.Pattern[str], ...]:
+def _substance_patterns(medicine: str | None) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(key word, regex) per substance sentence; the regex runs only around the key word's occurrences."""
     out = []
     patterns = {p for lang in languages.languages().values() for p in lang.substance}
     for p in sorted(patterns, key=lambda p: -_literal_length(p)):
@@ -242,8 +243,9 @@ def _substance_patterns(medicine: str | None) -> tuple[re.Pattern[str], ...]:
         if tail.strip():
             rx += r"(?P<s>[^.,;:()\n]{2,60}?)" + _literal(tail)
         else:
-            rx += _literal(tail) + rf"(?P<s>\w[\w\-]*(?:\s+[\w\-]+){{0,3}}?)(?=\s*(?:[.,;:()]|$)|\s+{_CONJ}\b)"
-        out.append(re.compile(rx, re.IGNORECASE))
+            rx += _literal(tail) + rf"(?P<s>\w[\w\-]{{0,60}}(?:\s+[\w\-]{{1,60}}){{0,3}}?)(?=\s*(?:[.,;:()]|$)|\s+{_CONJ}\b)"
+        words = re.findall(r"[^\W\d_]+", re.sub(r"\{X\}|\{S\}", " ", p))
+        out.append((max(words, key=len).lower(), re.compile(rx, re.IGNORECASE)))
     return tuple(out)
 
 
@@ -251,19 +253,30 @@ def _search_body(head: str, medicine: str | None) -> str:
     body = []
     for part in re.split(r"(\{X\})", head):
         if part == "{X}":
-            body.append(_medicine_rx(medicine) if medicine else r"(?P<name>[^\W\d_][\w\-]*)")
+            # Bounded and starting at a word's start: searching a long unbroken run stays linear.
+            body.append(_medicine_rx(medicine) if medicine else r"(?<![\w\-])(?P<name>[^\W\d_][\w\-]{0,60})")
         elif part:
             body.append(_literal(part))
     return "".join(body)
 
 
+_WINDOW = 300  # characters searched on either side of a key word ("substance", "Wirkstoff" …)
+
+
 def substance_in(text: str, medicine: str | None) -> str | None:
     """The active substance named by the first substance sentence of the text, in any language."""
+    lowered = text.lower()
     best: tuple[int, str] | None = None
-    for rx in _substance_patterns(medicine.strip() if medicine else None):
-        m = rx.search(text)
-        if m and (best is None or m.start() < best[0]):
-            best = (m.start(), m.group("s"))
+    for word, rx in _substance_patterns(medicine.strip() if medicine else None):
+        at = lowered.find(word)
+        while at != -1 and (best is None or at - _WINDOW < best[0]):
+            start = max(0, at - _WINDOW)
+            m = rx.search(text, start, at + _WINDOW)
+            if m:
+                if best is None or m.start() < best[0]:
+                    best = (m.start(), m.group("s"))
+                break
+            at = lowered.find(word, at + _WINDOW)
     if best is None:
         return None
     return re.sub(r"\s+", " ", best[1]).strip().rstrip(".,")
