@@ -263,33 +263,32 @@ def _search_body(head: str, medicine: str | None) -> str:
 _WINDOW = 300  # characters searched on either side of a key word ("substance", "Wirkstoff" …)
 
 
-def substance_in(text: str, medicine: str | None) -> str | None:
-    """The active substance named by the first substance sentence of the text, in any language."""
+def _first_substance_sentence(text: str, medicine: str | None) -> re.Match[str] | None:
+    """The first substance sentence of the text, in any language, searched around its key word only."""
     lowered = text.lower()
-    best: tuple[int, str] | None = None
+    best: re.Match[str] | None = None
     for word, rx in _substance_patterns(medicine.strip() if medicine else None):
         at = lowered.find(word)
-        while at != -1 and (best is None or at - _WINDOW < best[0]):
-            start = max(0, at - _WINDOW)
-            m = rx.search(text, start, at + _WINDOW)
+        while at != -1 and (best is None or at - _WINDOW < best.start()):
+            m = rx.search(text, max(0, at - _WINDOW), at + _WINDOW)
             if m:
-                if best is None or m.start() < best[0]:
-                    best = (m.start(), m.group("s"))
+                if best is None or m.start() < best.start():
+                    best = m
                 break
             at = lowered.find(word, at + _WINDOW)
-    if best is None:
-        return None
-    return re.sub(r"\s+", " ", best[1]).strip().rstrip(".,")
+    return best
+
+
+def substance_in(text: str, medicine: str | None) -> str | None:
+    """The active substance named by the first substance sentence of the text, in any language."""
+    m = _first_substance_sentence(text, medicine)
+    return re.sub(r"\s+", " ", m.group("s")).strip().rstrip(".,") if m else None
 
 
 def named_in_substance_sentence(text: str) -> str | None:
     """The medicine that the first substance sentence names ("Aimovig contains the active substance …")."""
-    best: tuple[int, str] | None = None
-    for rx in _substance_patterns(None):
-        m = rx.search(text)
-        if m and "name" in m.groupdict() and (best is None or m.start() < best[0]):
-            best = (m.start(), m.group("name"))
-    return best[1] if best else None
+    m = _first_substance_sentence(text, None)
+    return m.group("name") if m and "name" in m.groupdict() else None
 
 
 def english_title(key: str, medicine: str) -> str:
