@@ -79,7 +79,8 @@ def parse(
     if medicine_source == "file name":
         notes.append(f"no medicine name in the text: named {medicine!r} after the file")
     first = min(headings) if headings else len(body)
-    preamble = _content_paragraphs(body[:first], medicine, web, strict=bool(headings))
+    pdf = fmt == "pdf"
+    preamble = _content_paragraphs(body[:first], medicine, web, strict=bool(headings), pdf=pdf)
     sections: list[Section] = []
     if preamble:
         first_key = headings[first][0].key if headings else None
@@ -88,7 +89,7 @@ def parse(
         if not headings:
             notes.append("no EMA section headings found: sections assigned from their content")
     if headings:
-        sections += _split_sections(body, headings, web)
+        sections += _split_sections(body, headings, web, pdf)
     sections = _merge_repeated(sections)
 
     substance = _substance(lines, medicine, full)
@@ -234,7 +235,8 @@ _SUBHEAD = "\x00"  # marks a web sub-heading line inside a section until paragra
 _NEWS = re.compile(r"^#+\s*News on\b", re.IGNORECASE)
 
 
-def _split_sections(lines: list[_Line], headings: dict[int, tuple[HeadingMatch, int]], web: bool) -> list[Section]:
+def _split_sections(lines: list[_Line], headings: dict[int, tuple[HeadingMatch, int]], web: bool,
+                    pdf: bool = False) -> list[Section]:
     sections: list[Section] = []
     current: tuple[HeadingMatch, str, int | None] | None = None
     buf: list[str] = []
@@ -243,7 +245,7 @@ def _split_sections(lines: list[_Line], headings: dict[int, tuple[HeadingMatch, 
     def flush() -> None:
         if current is not None:
             lines_ = _label_records(buf) if web and current[0].key in _DETAIL_KEYS else buf
-            text = _paragraphs(lines_, web)
+            text = _paragraphs(lines_, web, pdf)
             if _has_words(text) and not all(line.startswith(_SUBHEAD) or not line.strip() for line in buf):
                 m, title, page = current
                 sections.append(Section(m.key, title, text, page))
@@ -328,7 +330,7 @@ _HYPHENATED = re.compile(r"[^\W\d_A-Z]{2}-$")
 _BULLET = re.compile(r"^\s*(?:[•●▪◦\-–*]|\d+[.)])\s+")
 
 
-def _paragraphs(lines: list[str], web: bool) -> str:
+def _paragraphs(lines: list[str], web: bool, pdf: bool = False) -> str:
     """Re-flow wrapped PDF lines into paragraphs; paragraphs are separated by a blank line."""
     lengths = sorted(len(s.rstrip()) for s in lines if s.strip())
     if not lengths:
@@ -350,7 +352,7 @@ def _paragraphs(lines: list[str], web: bool) -> str:
             if web or pending_blank or _BULLET.match(line) or (ends and short):
                 paras.append(" ".join(cur))
                 cur = []
-        if cur and _HYPHENATED.search(cur[-1]) and line[:1].islower():
+        if pdf and cur and _HYPHENATED.search(cur[-1]) and line[:1].islower():
             cur[-1] = cur[-1][:-1] + line  # "treat-" + "ment": a word the PDF broke across lines
         else:
             cur.append(line)
@@ -450,7 +452,8 @@ def _keys_before(first_key: str | None) -> tuple[str, ...]:
     return ORDER[: ORDER.index(first_key)] if first_key in ORDER else ()
 
 
-def _content_paragraphs(lines: list[_Line], medicine: str | None, web: bool, strict: bool) -> list[tuple[str, int | None]]:
+def _content_paragraphs(lines: list[_Line], medicine: str | None, web: bool, strict: bool,
+                        pdf: bool = False) -> list[tuple[str, int | None]]:
     """Paragraphs (with their page), without title lines and the name; `strict` keeps only sentences."""
     kept: list[_Line] = []
     for ln in lines:
@@ -468,7 +471,7 @@ def _content_paragraphs(lines: list[_Line], medicine: str | None, web: bool, str
             block.append(ln)
             continue
         if block:
-            text = _paragraphs([b.text for b in block], web)
+            text = _paragraphs([b.text for b in block], web, pdf)
             for para in text.split("\n\n"):
                 if _is_running_text(para, strict) and not clean.is_intro_paragraph(para):
                     out.append((para, block[0].page))
