@@ -1,4 +1,4 @@
-"""python -m eval [--qa FILE] [--corpus DIR ...] [--json OUT] [--report DIR] [--baseline]
+"""python -m eval [--qa FILE] [--corpus DIR ...] [--json OUT] [--report DIR] [--baseline] [--split S] [--store DIR]
 
 Measures; does not judge: exits 0 whatever the scores, 2 for a bad question file or corpus
 folder, 1 for any other error.
@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, help="write report.md and metrics.png into this folder")
     p.add_argument("--baseline", action="store_true", help="also run the plain llama-index baseline")
     p.add_argument("--split", choices=("dev", "test"), help="only the questions of this split")
+    p.add_argument("--store", type=Path, help="keep the index in this folder and reuse it on the next run "
+                   "(ingest skips unchanged files); default: a temporary folder")
     return p
 
 
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     with tempfile.TemporaryDirectory(prefix="ema-eval-") as tmp:
-        settings = eval_settings(Path(tmp) / "store")
+        settings = eval_settings(args.store or Path(tmp) / "store")
         err.print(f"indexing {', '.join(map(str, args.corpus))} into a temporary store")
         try:
             build_store(args.corpus, settings)
