@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .retriever import Ranked
 from .schema import Citation
+
+if TYPE_CHECKING:
+    from .retriever import ScoredSection
 
 EMA_SITE = "www.ema.europa.eu"
 EPAR_PAGE = f"https://{EMA_SITE}/en/medicines/human/EPAR/"
@@ -62,7 +65,7 @@ def pdf_page(meta: dict) -> int | None:
     return int(meta["page"])
 
 
-def citation_for(number: int, ranked: Ranked, start: int, end: int) -> Citation:
+def citation_for(number: int, ranked: "ScoredSection", start: int, end: int) -> Citation:
     m = ranked.meta
     return Citation(
         number=number,

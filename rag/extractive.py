@@ -8,27 +8,56 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import glossary
-from .retriever import Ranked, tokens
+from typing import Iterator
+
+from . import glossary, guard
+from .citations import citation_for
+from .context import AnswerContext
+from .retriever import ScoredSection, tokens
+from .schema import Answer
 from .sentences import sentence_texts, spans, unpack
+from .settings import Ranking
+from .wording import language_name, say
 
 MAX_QUOTE_CHARS = 420
 
 
-@dataclass(frozen=True)
-class SentenceWeights:
-    """Added to a sentence's cosine with the question; tuned on eval/qa.jsonl."""
+class ExtractiveAnswerer:
+    """The offline answer: the best 1–2 sentences of the top section, quoted exactly and cited."""
 
-    overlap: float = 0.02  # shared words and glossary concepts
-    pointer: float = 0.05  # penalty: "see the package leaflet" lines
-    position: float = 0.002  # penalty per sentence from the section start
-    extend: float = 0.05  # a neighbour this close to the best joins the quote
-    max_sentences: int = 2
+    mode = "extractive"
+
+    def __init__(self, embedder, ranking: Ranking, sentence_vectors: "SentenceEmbeddings | None" = None) -> None:
+        self.embedder = embedder
+        self.ranking = ranking
+        self.sentence_vectors = sentence_vectors or SentenceEmbeddings(embedder)
+
+    def stream(self, ctx: AnswerContext, history: list[dict] | None = None) -> Iterator[str | Answer]:
+        result = self.answer(ctx)
+        yield from re.findall(r"\S+\s*", result.answer)
+        yield result
+
+    def answer(self, ctx: AnswerContext) -> Answer:
+        r = self.ranking
+        if ctx.too_weak(r.section_dense):
+            return ctx.refusal("weak_section", self.mode)
+        quote = choose(ctx.text, ctx.embedding, ctx.ranked, self.sentence_vectors,
+                       must_match=guard.answer_shape(ctx.text), ranking=r)
+        if quote is None or quote.score < r.sentence_dense:
+            return ctx.refusal("weak_sentence", self.mode)
+        citation = citation_for(1, quote.ranked, quote.start, quote.end)
+        intro = say(ctx.lang, "intro", medicine=citation.medicine)
+        if citation.language != ctx.lang:
+            intro += say(ctx.lang, "in_language", language=language_name(citation.language, ctx.lang))
+        text = f"{intro}: “{quote.text}” [1]\n\n{say(ctx.lang, 'pointer')}"
+        if ctx.note:
+            text = f"{ctx.note}\n\n{text}"
+        return Answer(ctx.question, text, False, [citation], self.mode, ctx.retrieved, ctx.lang, ctx.medicines)
 
 
 @dataclass
 class Quote:
-    ranked: Ranked
+    ranked: ScoredSection
     start: int
     end: int
     score: float  # cosine of the best sentence with the question
@@ -46,7 +75,7 @@ class SentenceEmbeddings:
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._lock = threading.Lock()
 
-    def get(self, ranked: Ranked, sents: list[tuple[int, int]]) -> np.ndarray:
+    def get(self, ranked: ScoredSection, sents: list[tuple[int, int]]) -> np.ndarray:
         node = ranked.node
         key = (node.node_id, str(node.metadata.get("fingerprint", "")))
         with self._lock:
@@ -69,10 +98,10 @@ class SentenceEmbeddings:
 def choose(
     question: str,
     query_embedding: list[float],
-    ranked: list[Ranked],
+    ranked: list[ScoredSection],
     sentence_vectors: SentenceEmbeddings,
     must_match: re.Pattern[str] | None = None,
-    weights: SentenceWeights = SentenceWeights(),
+    ranking: Ranking | None = None,
 ) -> Quote | None:
     """The best contiguous run of up to three sentences from the top-ranked section."""
     if not ranked:
@@ -85,6 +114,7 @@ def choose(
     q = np.asarray(query_embedding)
     vecs = sentence_vectors.get(top, sents)
     cos = vecs @ q
+    w = ranking or Ranking()
     q_tokens = set(tokens(question))
     q_concepts = glossary.concepts(question)
     scores = []
@@ -94,8 +124,7 @@ def choose(
         if q_concepts:
             overlap += len(q_concepts & glossary.concepts(sent)) / len(q_concepts)
         boilerplate = _is_pointer(sent)
-        w = weights
-        score = cos[i] + w.overlap * overlap - w.pointer * boilerplate - w.position * i
+        score = cos[i] + w.sentence_overlap * overlap - w.sentence_pointer * boilerplate - w.sentence_position * i
         if must_match is not None and not must_match.search(sent):
             score -= 10.0
         scores.append(score)
@@ -104,13 +133,13 @@ def choose(
         return None
     start, end = sents[best]
     # Extend to a neighbour that scores nearly as well, keeping the quote short and contiguous.
-    for _ in range(weights.max_sentences - 1):
+    for _ in range(w.max_sentences - 1):
         i_prev = _index_of_start(sents, start) - 1
         i_next = _index_of_end(sents, end) + 1
         options = [i for i in (i_prev, i_next) if 0 <= i < len(sents)]
         options = [i for i in options
                    if _lead_in(text, start, end, sents[i])
-                   or (scores[i] >= scores[best] - weights.extend and not _paragraph_between(text, start, end, sents[i]))]
+                   or (scores[i] >= scores[best] - w.sentence_extend and not _paragraph_between(text, start, end, sents[i]))]
         if not options:
             break
         pick = max(options, key=lambda i: scores[i])

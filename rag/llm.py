@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
 import numpy as np
 
 from .citations import citation_for, cited_numbers, remove_invalid_marks, strip_unknown_references
-from .retriever import Ranked
+from .context import AnswerContext
+from .extractive import ExtractiveAnswerer
+from .retriever import ScoredSection
 from .schema import Answer, Citation
 from .sentences import spans
 from .settings import Settings
-from .wording import say
-
-if TYPE_CHECKING:
-    from .service import RagService, _Context
+from .wording import language_name, say
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +37,17 @@ Rules:
 
 
 class LlmAnswerer:
-    def __init__(self, settings: Settings) -> None:
+    """Answers written by the model from the numbered sources; the extractive answer when it cannot be reached."""
+
+    mode = "llm"
+
+    def __init__(self, settings: Settings, fallback: ExtractiveAnswerer) -> None:
         from llama_index.llms.openai_like import OpenAILike
 
         self.settings = settings
+        self.fallback = fallback
+        self.embedder = fallback.embedder
+        self.sentence_vectors = fallback.sentence_vectors
         self.llm = OpenAILike(
             model=settings.llm_model,
             api_base=settings.llm_base_url,
@@ -55,7 +61,7 @@ class LlmAnswerer:
         )
 
     # prompt ---------------------------------------------------------------------------------
-    def sources(self, ranked: list[Ranked]) -> list[Ranked]:
+    def sources(self, ranked: list[ScoredSection]) -> list[ScoredSection]:
         """Top sections that fit the token budget."""
         from .tokens import count_tokens
 
@@ -68,7 +74,7 @@ class LlmAnswerer:
             used += cost
         return chosen
 
-    def messages(self, ctx: "_Context", sources: list[Ranked], history: list[dict] | None = None):
+    def messages(self, ctx: AnswerContext, sources: list[ScoredSection], history: list[dict] | None = None):
         from llama_index.core.llms import ChatMessage
 
         blocks = []
@@ -76,7 +82,7 @@ class LlmAnswerer:
             m = r.meta
             ref = m.get("ref") or "no reference number"
             blocks.append(f"[{n}] {m.get('medicine')} — {m.get('section_title')} ({ref}, {m.get('language')})\n{r.node.text}")
-        language = {"sv": "Swedish", "en": "English"}.get(ctx.lang, "English")
+        language = language_name(ctx.lang, "en") or "English"
         msgs = [ChatMessage(role="system", content=SYSTEM_PROMPT.format(language=language))]
         for turn in (history or [])[-6:]:
             if turn.get("role") in ("user", "assistant"):
@@ -85,11 +91,9 @@ class LlmAnswerer:
         return msgs
 
     # answer ---------------------------------------------------------------------------------
-    def stream(self, ctx: "_Context", service: "RagService", history: list[dict] | None = None) -> Iterator[str | Answer]:
-        t = service.thresholds
-        retrieved = [r.to_dict() for r in ctx.ranked]
-        if not ctx.ranked or ctx.ranked[0].dense < t.section_dense:
-            yield from _final(service._refusal(ctx.question, ctx.lang, f"{say(ctx.lang, 'not_covered')} {ctx.covered}", "weak_section", ctx.medicines, retrieved))
+    def stream(self, ctx: AnswerContext, history: list[dict] | None = None) -> Iterator[str | Answer]:
+        if ctx.too_weak(self.fallback.ranking.section_dense):
+            yield from _final(ctx.refusal("weak_section", self.mode))
             return
         sources = self.sources(ctx.ranked)
         pieces: list[str] = []
@@ -102,16 +106,14 @@ class LlmAnswerer:
                         yield delta
         except Exception as exc:  # any transport or API error: answer offline instead
             log.warning("LLM endpoint %s failed (%s); answering extractively", self.settings.llm_base_url, exc)
-            answer = service._extractive(ctx)
+            answer = self.fallback.answer(ctx)
             answer.reason = answer.reason or "llm_unavailable"
             yield from _final(answer)
             return
-        yield self.finish(ctx, service, sources, "".join(pieces))
+        yield self.finish(ctx, sources, "".join(pieces))
 
-    def finish(self, ctx: "_Context", service: "RagService", sources: list[Ranked], reply: str) -> Answer:
-        retrieved = [r.to_dict() for r in ctx.ranked]
-        refusal = service._refusal(ctx.question, ctx.lang, f"{say(ctx.lang, 'not_covered')} {ctx.covered}", "llm_not_found", ctx.medicines, retrieved)
-        refusal.mode = "llm"
+    def finish(self, ctx: AnswerContext, sources: list[ScoredSection], reply: str) -> Answer:
+        refusal = ctx.refusal("llm_not_found", self.mode)
         text = reply.strip()
         if not text or NOT_FOUND in text:
             return refusal
@@ -124,16 +126,16 @@ class LlmAnswerer:
             return refusal
         known = {r.meta.get("ref") for r in ctx.ranked} | {r.meta.get("product_number") for r in ctx.ranked}
         text = strip_unknown_references(text, {k for k in known if k})
-        citations = [self._cite(n, sources[n - 1], text, service) for n in numbers]
+        citations = [self._cite(n, sources[n - 1], text) for n in numbers]
         text = f"{text}\n\n{say(ctx.lang, 'pointer')}"
-        return Answer(ctx.question, text, False, citations, "llm", retrieved, ctx.lang, ctx.medicines)
+        return Answer(ctx.question, text, False, citations, self.mode, ctx.retrieved, ctx.lang, ctx.medicines)
 
-    def _cite(self, n: int, source: Ranked, reply: str, service: "RagService") -> Citation:
+    def _cite(self, n: int, source: ScoredSection, reply: str) -> Citation:
         """Quote the source sentence closest to what the reply says with [n]."""
         claim = " ".join(s for s in re.split(r"(?<=[.!?])\s+", reply) if f"[{n}]" in s) or reply
         sents = spans(source.node.text)
-        vecs = service.sentence_vectors.get(source, sents)
-        q = np.asarray(service.embedder.get_query_embedding(re.sub(r"\[\d+\]", "", claim)))
+        vecs = self.sentence_vectors.get(source, sents)
+        q = np.asarray(self.embedder.get_query_embedding(re.sub(r"\[\d+\]", "", claim)))
         best = int(np.argmax(vecs @ q))
         start, end = sents[best]
         return citation_for(n, source, start, end)

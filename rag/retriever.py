@@ -1,39 +1,31 @@
-"""Rank stored sections for a question: dense (e5 via Chroma) + BM25 + section intent + language.
+"""Hybrid retrieval of stored sections as llama-index nodes: dense (e5 via Chroma) fused with BM25.
 
-Generic top-k over chunks picks the "what is X" section too often, so the ranking uses what
-the documents share: every overview answers the same questions under the same headings.
+The retriever returns candidates of the asked medicines scored by dense similarity and BM25; the
+postprocessors (rag/postprocess.py) add what every EMA overview shares: the section the question
+asks for and the question's language. Generic top-k over chunks picks "what is X" too often.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-import time
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from . import glossary, sidecar
-from .catalogue import Catalogue
-from .store import Node
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+if TYPE_CHECKING:
+    from .corpus import Corpus
+    from .settings import Ranking
 
 
-@dataclass(frozen=True)
-class Weights:
-    dense: float = 1.0  # per 0.03 of cosine below the best section
-    bm25: float = 0.6
-    intent: float = 2.0
-    language: float = 0.2
-    dense_scale: float = 0.03
+class ScoredSection(NodeWithScore):
+    """A retrieved section with the parts of its score, so answers and the eval can show why it ranked."""
 
-
-@dataclass
-class Ranked:
-    node: Node
-    score: float
-    dense: float
-    bm25: float
-    intent: float
-    same_language: bool
+    dense: float = 0.0  # cosine with the question
+    bm25: float = 0.0  # relative to the best candidate
+    intent: float = 0.0  # how strongly the question asks for this section
+    same_language: bool = False
 
     @property
     def meta(self) -> dict:
@@ -64,93 +56,42 @@ def tokens(text: str) -> list[str]:
     return [w[:7] for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
-class Retriever:
-    def __init__(self, store, embedder, weights: Weights | None = None) -> None:
-        self.store = store
+class SectionRetriever(BaseRetriever):
+    """Candidates of the asked medicines (all when none): the dense top plus the BM25 top, each scored
+    `dense * (cosine - best) / dense_scale + bm25 * relative BM25`."""
+
+    def __init__(self, corpus: "Corpus", embedder, ranking: "Ranking", medicines: list[str] | None = None) -> None:
+        super().__init__()
+        self.corpus = corpus
         self.embedder = embedder
-        self.weights = weights or Weights()
-        self._lock = threading.Lock()
-        self.index = sidecar.Index(version=None)
-        self.catalogue = Catalogue([])
-        self._state: dict | None = None
-        self._loaded = False
-        self._checked = 0.0
-        self.recheck_s = 2.0
+        self.ranking = ranking
+        self.medicines = medicines or None
 
-    @property
-    def _version(self) -> str | None:
-        return self.index.version
-
-    # what the store holds, from the files ingest writes beside it --------------------------
-    def refresh(self, force: bool = False) -> None:
-        """Reload when the store's state file says it changed; read at most every `recheck_s` seconds."""
-        now = time.monotonic()
-        if not force and self._loaded and now - self._checked < self.recheck_s:
-            return
-        self._checked = now
-        state = sidecar.read_state(self.store.settings)
-        if (not force and self._loaded and state == self._state and (state or {}).get("state") != "writing"
-                and not self.store.settings.server_mode):
-            return
-        with self._lock:
-            index, state = sidecar.current(self.store, state)
-            self._state, self._loaded = state, True
-            if index.version == self.index.version and not force:
-                return
-            self.store.reopen_if(index.version)
-            self.catalogue = Catalogue.from_facts(index.medicines, index.words)
-            self.index = index
-
-    def bm25_scores(self, question: str) -> np.ndarray:
-        index = self.index
-        q = tokens(glossary.expand(question))
-        bm25 = index.bm25 if q else None
-        if bm25 is None:
-            return np.zeros(len(index))
-        known = [t for t in q if t in bm25.vocab_dict]
-        if not known:
-            return np.zeros(len(index))
-        return np.asarray(bm25.get_scores(known), dtype=float)
-
-    # ranking --------------------------------------------------------------------------------
-    def retrieve(
-        self,
-        question: str,
-        *,
-        medicines: list[str] | None,
-        language: str,
-        prior: dict[str, float],
-        query_embedding: list[float] | None = None,
-        top_k: int = 5,
-    ) -> list[Ranked]:
-        if not self._loaded:
-            self.refresh()
-        index = self.index
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        corpus, r = self.corpus, self.ranking
+        corpus.ensure_loaded()
+        index = corpus.index
         if not len(index):
             return []
-        w = self.weights
-        embedding = query_embedding or self.embedder.get_query_embedding(question)
-        n_dense = min(len(index), 200)
-        hits = self.store.query(embedding, n_dense, medicines)
+        question = query_bundle.query_str
+        embedding = query_bundle.embedding or self.embedder.get_query_embedding(question)
+        hits = corpus.store.query(embedding, min(len(index), r.dense_candidates), self.medicines)
         dense = {h.node.node_id: h.score for h in hits}
         nodes = {h.node.node_id: h.node for h in hits}
-        bm = self.bm25_scores(question)
-        if medicines:
-            bm = np.where(index.rows_of(medicines), bm, 0.0)
+        bm = corpus.bm25_scores(question)
+        if self.medicines:
+            bm = np.where(index.rows_of(self.medicines), bm, 0.0)
 
         candidates = set(dense)
-        top = np.argpartition(-bm, min(50, len(bm) - 1))[:50] if len(bm) > 50 else np.arange(len(bm))
-        for i in top:
-            if bm[i] > 0:
-                candidates.add(index.ids[i])
+        k = r.bm25_candidates
+        top = np.argpartition(-bm, min(k, len(bm) - 1))[:k] if len(bm) > k else np.arange(len(bm))
+        candidates.update(index.ids[i] for i in top if bm[i] > 0)
         # Sections added since the index was built wait for the next build (as BM25 does).
         candidates = {c for c in candidates if index.row(c) is not None}
-        if not candidates:
-            return []
         missing = [c for c in candidates if c not in dense]
         if missing:
             q = np.asarray(embedding)
-            for node in self.store.sections(ids=missing, embeddings=True):
+            for node in corpus.store.sections(ids=missing, embeddings=True):
                 dense[node.node_id] = float(np.dot(q, np.asarray(node.embedding)))
                 nodes[node.node_id] = node
             # A section an ingest removed since the last build is no candidate any more.
@@ -159,17 +100,13 @@ class Retriever:
             return []
 
         best_dense = max(dense[c] for c in candidates)
-        cand_bm = [bm[index.row(c)] for c in candidates]
-        best_bm = max(cand_bm) if cand_bm and max(cand_bm) > 0 else 1.0
-        ranked = []
+        best_bm = max(bm[index.row(c)] for c in candidates)
+        best_bm = best_bm if best_bm > 0 else 1.0
+        out: list[NodeWithScore] = []
         for c in candidates:
-            node = nodes[c]
-            meta = node.metadata
-            d = dense[c]
-            b = bm[index.row(c)] / best_bm
-            it = prior.get(meta.get("section", ""), 0.0)
-            same = meta.get("language") == language
-            score = w.dense * (d - best_dense) / w.dense_scale + w.bm25 * b + w.intent * it + w.language * same
-            ranked.append(Ranked(node, score, d, b, it, same))
-        ranked.sort(key=lambda r: -r.score)
-        return ranked[:top_k]
+            node, d, b = nodes[c], dense[c], bm[index.row(c)] / best_bm
+            score = r.dense * (d - best_dense) / r.dense_scale + r.bm25 * b
+            text_node = TextNode(id_=node.node_id, text=node.text, metadata=node.metadata)
+            out.append(ScoredSection(node=text_node, score=score, dense=d, bm25=b))
+        out.sort(key=lambda n: -n.score)
+        return out

@@ -3,62 +3,70 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
-from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
+from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from . import guard
+from .answerer import Answerer
 from .citations import citation_for
-from .extractive import SentenceEmbeddings, choose
+from .context import AnswerContext, refusal
+from .corpus import Corpus
+from .extractive import ExtractiveAnswerer
 from .intent import section_prior
 from .language import question_language
 from .medicines import MedicineResolver
-from .retriever import Ranked, Retriever, Weights
+from .postprocess import LanguagePreference, MedicineFilter, SectionIntent, TopK
+from .retriever import ScoredSection, SectionRetriever
 from .schema import Answer, SectionText
 from .sentences import spans
 from .settings import Settings
-from .wording import asks_for_medicines, language_name, reads_as_follow_up, say
+from .wording import asks_for_medicines, reads_as_follow_up, say
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """Evidence below these is too weak to quote; calibrated on eval/qa.jsonl (see README)."""
-
-    section_dense: float = 0.77
-    sentence_dense: float = 0.77
-
-
 class RagService:
-    def __init__(self, settings: Settings, *, weights: Weights | None = None, thresholds: Thresholds | None = None) -> None:
+    """Question in -> understood (language, medicine, section) -> retrieved -> postprocessed -> answered."""
+
+    def __init__(self, settings: Settings) -> None:
         from .embedder import get_embedder
         from .store import SectionStore
 
         self.settings = settings
+        self.ranking = settings.ranking
         self.embedder = get_embedder(settings)
         self.store = SectionStore(settings)
-        self.retriever = Retriever(self.store, self.embedder, weights)
-        self.thresholds = thresholds or Thresholds()
-        self.sentence_vectors = SentenceEmbeddings(self.embedder)
-        self._vocab: tuple[tuple | None, guard.Vocabulary | None] = (None, None)
+        self.corpus = Corpus(self.store)
+        self._vocab: tuple[str | None, guard.Vocabulary | None] = (None, None)
         self._medicine_resolver: MedicineResolver | None = None
-        self._llm = None
+        self.extractive = ExtractiveAnswerer(self.embedder, self.ranking)
+        self.answerer: Answerer = self.extractive
         if settings.llm_base_url:
             from .llm import LlmAnswerer
 
-            self._llm = LlmAnswerer(settings)
+            self.answerer = LlmAnswerer(settings, fallback=self.extractive)
 
     @property
     def mode(self) -> str:
-        return "llm" if self._llm else "extractive"
+        return self.answerer.mode
+
+    def retrieve(self, question: str, *, medicines: list[str] | None, language: str, prior: dict[str, float],
+                 query_embedding: list[float] | None = None, top_k: int | None = None) -> list[ScoredSection]:
+        """The chain's retrieval: hybrid candidates, then medicine, section and language postprocessors."""
+        r = self.ranking
+        bundle = QueryBundle(question, embedding=query_embedding or self.embedder.get_query_embedding(question))
+        nodes: list[NodeWithScore] = SectionRetriever(self.corpus, self.embedder, r, medicines).retrieve(bundle)
+        for step in (MedicineFilter(medicines=medicines or []), SectionIntent(prior=prior, weight=r.intent),
+                     LanguagePreference(language=language, weight=r.language), TopK(k=top_k or r.top_k)):
+            nodes = step.postprocess_nodes(nodes, query_bundle=bundle)
+        return nodes  # type: ignore[return-value]
 
     def medicines(self) -> list[dict]:
-        self.retriever.refresh()
-        return [m.to_dict() for m in self.retriever.catalogue.medicines]
+        self.corpus.refresh()
+        return [m.to_dict() for m in self.corpus.catalogue.medicines]
 
     def find_medicine(self, name: str) -> str | None:
         """The catalogue's spelling of a medicine named in any case, or None when no overview covers it."""
@@ -71,7 +79,7 @@ class RagService:
         `medicine` must be a catalogue name (see find_medicine); `section` a canonical key such as how_used.
         """
         clauses = [{"medicine": medicine}, {"section": section}] + ([{"language": language}] if language else [])
-        self.retriever.refresh()
+        self.corpus.refresh()
         nodes = self.store.sections(where={"$and": clauses})
         by_source: dict[str, list] = {}
         for node in sorted(nodes, key=lambda n: int(n.metadata.get("part") or 0)):
@@ -89,7 +97,7 @@ class RagService:
 
     def sections_of(self, medicine: str) -> dict[str, list[str]]:
         """Canonical section keys a medicine's overviews have, with the languages each is in."""
-        self.retriever.refresh()
+        self.corpus.refresh()
         keys: dict[str, set[str]] = {}
         for meta in self.store.entries(where={"medicine": medicine}).values():
             keys.setdefault(str(meta.get("section", "")), set()).add(str(meta.get("language", "")))
@@ -111,14 +119,7 @@ class RagService:
             yield answer.answer
             yield answer
             return
-        ctx = answer
-        if self._llm:
-            yield from self._llm.stream(ctx, self, history)
-            return
-        result = self._extractive(ctx)
-        for piece in re.findall(r"\S+\s*", result.answer):
-            yield piece
-        yield result
+        yield from self.answerer.stream(answer, history or [])
 
     # steps ---------------------------------------------------------------------------------
     def _prepare(self, question: str, history: list[dict], medicine: str | None):
@@ -127,8 +128,8 @@ class RagService:
         limit = self.settings.max_question_chars
         if not q or not guard.has_words(text):
             return self._refusal(question, "en", say("en", "empty"), "empty")
-        self.retriever.refresh()
-        catalogue = self.retriever.catalogue
+        self.corpus.refresh()
+        catalogue = self.corpus.catalogue
         names = catalogue.names_pattern
         lang = question_language(text[:limit], names, default="") or self._history_language(history, names)
         if len(q) > limit:
@@ -183,8 +184,8 @@ class RagService:
         if missing:
             return self._refusal(question, lang, f"{say(lang, 'no_section', medicine=', '.join(meds))} {covered}", "no_section", meds)
         embedding = self._embed_question(text, implied)
-        ranked = self.retriever.retrieve(text, medicines=meds, language=lang, prior=prior, query_embedding=embedding)
-        return _Context(question, text, lang, meds, prior, embedding, ranked, covered, note)
+        ranked = self.retrieve(text, medicines=meds, language=lang, prior=prior, query_embedding=embedding)
+        return AnswerContext(question, text, lang, meds, prior, embedding, ranked, covered, note)
 
     def _embed_question(self, text: str, implied: str) -> list[float]:
         """A question that leans on a medicine it does not name ("and how is it taken?") is embedded
@@ -215,7 +216,8 @@ class RagService:
         """Every medicine whose overview names the condition or class asked about, each cited; none: refuse."""
         embedding = self.embedder.get_query_embedding(text)
         prior = prior or {"what_is": 1.0}
-        ranked = self.retriever.retrieve(text, medicines=None, language=lang, prior=prior, query_embedding=embedding, top_k=40)
+        ranked = self.retrieve(text, medicines=None, language=lang, prior=prior, query_embedding=embedding,
+                               top_k=self.ranking.condition_top_k)
         retrieved = [r.to_dict() for r in ranked]
         picked: dict[str, tuple[object, int, int]] = {}
         need = len(topic)
@@ -244,34 +246,16 @@ class RagService:
         return "en"
 
     def _has_documents_in(self, lang: str) -> bool:
-        return any(lang in m.languages for m in self.retriever.catalogue.medicines)
+        return any(lang in m.languages for m in self.corpus.catalogue.medicines)
 
     def _resolver(self) -> MedicineResolver:
-        catalogue = self.retriever.catalogue
+        catalogue = self.corpus.catalogue
         if self._medicine_resolver is None or self._medicine_resolver.catalogue is not catalogue:
             self._medicine_resolver = MedicineResolver(catalogue, use_lexicon=self.settings.drug_lexicon)
         return self._medicine_resolver
 
-    def _extractive(self, ctx: "_Context") -> Answer:
-        t = self.thresholds
-        retrieved = [r.to_dict() for r in ctx.ranked]
-        if not ctx.ranked or ctx.ranked[0].dense < t.section_dense:
-            return self._refusal(ctx.question, ctx.lang, f"{say(ctx.lang, 'not_covered')} {ctx.covered}", "weak_section", ctx.medicines, retrieved)
-        quote = choose(ctx.text, ctx.embedding, ctx.ranked, self.sentence_vectors, must_match=guard.answer_shape(ctx.text))
-        if quote is None or quote.score < t.sentence_dense:
-            return self._refusal(ctx.question, ctx.lang, f"{say(ctx.lang, 'not_covered')} {ctx.covered}", "weak_sentence", ctx.medicines, retrieved)
-        top = quote.ranked
-        citation = citation_for(1, top, quote.start, quote.end)
-        intro = say(ctx.lang, "intro", medicine=citation.medicine)
-        if citation.language != ctx.lang:
-            intro += say(ctx.lang, "in_language", language=language_name(citation.language, ctx.lang))
-        text = f"{intro}: “{quote.text}” [1]\n\n{say(ctx.lang, 'pointer')}"
-        if ctx.note:
-            text = f"{ctx.note}\n\n{text}"
-        return Answer(ctx.question, text, False, [citation], "extractive", retrieved, ctx.lang, ctx.medicines)
-
     def _refusal(self, question, lang, message, reason, medicines=None, retrieved=None) -> Answer:
-        return Answer(question, message, True, [], self.mode, retrieved or [], lang, medicines or [], reason)
+        return refusal(question, lang, message, reason, self.mode, medicines, retrieved)
 
     def _missing_section(self, meds: list[str], prior: dict[str, float]) -> bool:
         """The question is plainly about a section that no overview of the named medicine has."""
@@ -279,12 +263,12 @@ class RagService:
         if not meds or len(top) != 1:
             return False
         wanted = {m.lower() for m in meds}
-        have = {s for m in self.retriever.catalogue.medicines if m.name.lower() in wanted for s in m.sections}
+        have = {s for m in self.corpus.catalogue.medicines if m.name.lower() in wanted for s in m.sections}
         return bool(have) and top[0] not in have
 
     def _from_history(self, history: list[dict]) -> list[str]:
         """The medicine the conversation is about: the latest one named, user turns first."""
-        catalogue = self.retriever.catalogue
+        catalogue = self.corpus.catalogue
         for role in ("user", "assistant"):
             for turn in reversed(history[-10:]):
                 if turn.get("role") == role:
@@ -294,9 +278,9 @@ class RagService:
         return []
 
     def _vocabulary(self) -> guard.Vocabulary:
-        version = self.retriever._version
+        version = self.corpus.version
         if self._vocab[0] != version or self._vocab[1] is None:
-            index = self.retriever.index
+            index = self.corpus.index
             self._vocab = (version, guard.Vocabulary.from_words(index.words, len(index.medicines)))
         return self._vocab[1]
 
@@ -321,19 +305,6 @@ def _list_names(names: list[str], limit: int = 12) -> str:
     if len(names) <= limit:
         return ", ".join(names)
     return ", ".join(names[:limit]) + f" … (+{len(names) - limit})"
-
-
-@dataclass
-class _Context:
-    question: str
-    text: str
-    lang: str
-    medicines: list[str]
-    prior: dict
-    embedding: list[float]
-    ranked: list[Ranked]
-    covered: str
-    note: str = ""  # said before the answer, e.g. that it is about another medicine than the one selected
 
 
 _default: RagService | None = None

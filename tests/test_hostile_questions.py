@@ -114,6 +114,6 @@ def test_sql_in_a_question_leaves_the_store_unchanged(service, seeded_settings):
     for question in (MUST_REFUSE["SQL"], MUST_REFUSE["SQL union"], MAY_ANSWER["SQL after a question"],
                      "Robert'); DELETE FROM embeddings; --", "x' OR '1'='1"):
         _check(service, question)
-    service.retriever.refresh(force=True)
+    service.corpus.refresh(force=True)
     assert _fingerprint(seeded_settings) == before
     assert "6 months" in _check(service, "How often is Conexxence given?").answer

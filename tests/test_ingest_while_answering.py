@@ -49,7 +49,7 @@ def test_answers_stay_correct_while_an_ingest_adds_documents(make_settings, tmp_
     seeded_store(settings)
     corpus, extra = _corpus(tmp_path)
     service = RagService(settings)
-    service.retriever.recheck_s = 0.5
+    service.corpus.recheck_s = 0.5
     assert "6 months" in service.answer(QUESTION).answer
 
     loop = AnswerLoop(service, [QUESTION, "What is the recommended dose of Lumykras?", "Hur används Opzelura?"])
@@ -91,7 +91,7 @@ def test_a_section_deleted_by_an_ingest_since_the_last_refresh_does_not_break_an
     service = RagService(settings)
     question = "What information is still awaited about Lumykras?"
     assert not service.answer(question).refused
-    service.retriever.recheck_s = 600  # the moment between two refreshes, held open
+    service.corpus.recheck_s = 600  # the moment between two refreshes, held open
     # What an ingest of an edited lumykras_sv.txt does after its upsert: delete the stale section.
     code = ("import sys; from pathlib import Path; from rag.settings import Settings; from rag.store import SectionStore\n"
             "SectionStore(Settings(_env_file=None, store_dir=Path(sys.argv[1]))).delete(['lumykras_sv.txt#missing_info'])")

@@ -8,7 +8,6 @@ from rag.catalogue import Catalogue
 from rag.intent import section_prior
 from rag.language import question_language
 from rag.medicines import MedicineResolver
-from rag.retriever import Weights
 
 CATALOGUE = Catalogue([
     {"medicine": "Conexxence", "substance": "denosumab", "ref": "EMA/201153/2025", "language": "en", "source": "c.md"},
@@ -83,21 +82,20 @@ def test_question_language(q, lang):
     assert question_language(q, CATALOGUE.names_pattern) == lang
 
 
-def _top(service, question, medicines=None, weights=None):
-    r = service.retriever
-    old = r.weights
-    r.weights = weights or old
+def _top(service, question, medicines=None, **weights):
+    old = service.ranking
+    service.ranking = old.model_copy(update=weights)
     try:
-        ranked = r.retrieve(question, medicines=medicines, language=question_language(question),
-                            prior=section_prior(question))
+        ranked = service.retrieve(question, medicines=medicines, language=question_language(question),
+                                  prior=section_prior(question))
     finally:
-        r.weights = old
+        service.ranking = old
     return ranked[0].meta
 
 
 def test_fusion_uses_intent_where_dense_alone_picks_the_wrong_section(service):
     question = "How does Conexxence work?"
-    dense_only = _top(service, question, ["Conexxence"], Weights(dense=1.0, bm25=0.0, intent=0.0, language=0.0))
+    dense_only = _top(service, question, ["Conexxence"], dense=1.0, bm25=0.0, intent=0.0, language=0.0)
     fused = _top(service, question, ["Conexxence"])
     assert dense_only["section"] != "how_works"
     assert (fused["section"], fused["language"]) == ("how_works", "sv")  # the only how_works is Swedish
@@ -109,8 +107,8 @@ def test_fusion_prefers_the_question_language_when_both_exist(service):
 
 
 def test_medicine_filter_keeps_other_medicines_out(service):
-    ranked = service.retriever.retrieve("What are the most common side effects?", medicines=["Opzelura"], language="en",
-                                        prior=section_prior("side effects"))
+    ranked = service.retrieve("What are the most common side effects?", medicines=["Opzelura"], language="en",
+                              prior=section_prior("side effects"))
     assert ranked and {r.meta["medicine"] for r in ranked} == {"Opzelura"}
 
 

@@ -101,7 +101,7 @@ def test_an_interrupted_write_is_detected_and_the_next_reader_rebuilds_once(seed
     with sidecar.writer_lock(seeded):  # while a writer holds the lock, readers keep the last build
         service = RagService(seeded)
         assert "Novamed" not in {m["name"] for m in service.medicines()}
-    service.retriever.refresh(force=True)  # the writer is gone: the state says "writing", so rebuild
+    service.corpus.refresh(force=True)  # the writer is gone: the state says "writing", so rebuild
     assert "Novamed" in {m["name"] for m in service.medicines()}
     after = sidecar.read_state(seeded)
     assert after["state"] == "ready" and after["build"] != before["build"] and after["sections"] == 36
