@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from . import glossary, guard
+from . import glossary
 from .citations import citation_for
 from .context import AnswerContext
 from .retriever import ScoredSection, tokens
@@ -18,6 +18,9 @@ from .schema import Answer
 from .sentences import sentence_texts, spans, unpack
 from .settings import Ranking
 from .wording import language_name, say
+
+if TYPE_CHECKING:
+    from .guard import Shape
 
 MAX_QUOTE_CHARS = 420
 
@@ -42,7 +45,7 @@ class ExtractiveAnswerer:
         if ctx.too_weak(r.section_dense):
             return ctx.refusal("weak_section", self.mode)
         quote = choose(ctx.text, ctx.embedding, ctx.ranked, self.sentence_vectors,
-                       must_match=guard.answer_shape(ctx.text), ranking=r)
+                       must_match=ctx.shape, ranking=r, subject=ctx.subject)
         if quote is None or quote.score < r.sentence_dense:
             return ctx.refusal("weak_sentence", self.mode)
         citation = citation_for(1, quote.ranked, quote.start, quote.end)
@@ -100,13 +103,29 @@ def choose(
     query_embedding: list[float],
     ranked: list[ScoredSection],
     sentence_vectors: SentenceEmbeddings,
-    must_match: re.Pattern[str] | None = None,
+    must_match: "Shape | None" = None,
     ranking: Ranking | None = None,
+    subject: set[str] | frozenset[str] = frozenset(),
 ) -> Quote | None:
-    """The best contiguous run of up to three sentences from the top-ranked section."""
+    """The best contiguous run of up to `max_sentences` sentences of the top-ranked section.
+
+    When no sentence there has the shape the question asks for (a frequency, a number, the active
+    substance), the other parts of the same section of the same medicine are tried, in rank order.
+    `subject` holds the word stems of the medicine's name and substance: naming them is no evidence.
+    """
     if not ranked:
         return None
     top = ranked[0]
+    key = (top.meta.get("medicine"), top.meta.get("section"))
+    parts = [top] + [r for r in ranked[1:] if (r.meta.get("medicine"), r.meta.get("section")) == key]
+    for section in parts if must_match is not None else [top]:
+        quote = _quote(question, query_embedding, section, sentence_vectors, must_match, ranking or Ranking(), subject)
+        if quote is not None:
+            return quote
+    return None
+
+
+def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must_match, w: Ranking, subject) -> Quote | None:
     text = top.node.text
     sents = spans(text)
     if not sents:
@@ -114,9 +133,9 @@ def choose(
     q = np.asarray(query_embedding)
     vecs = sentence_vectors.get(top, sents)
     cos = vecs @ q
-    w = ranking or Ranking()
-    q_tokens = set(tokens(question))
+    q_tokens = set(tokens(question)) - subject
     q_concepts = glossary.concepts(question)
+    language = top.meta.get("language", "")
     scores = []
     for i, (a, b) in enumerate(sents):
         sent = text[a:b]
@@ -125,7 +144,7 @@ def choose(
             overlap += len(q_concepts & glossary.concepts(sent)) / len(q_concepts)
         boilerplate = _is_pointer(sent)
         score = cos[i] + w.sentence_overlap * overlap - w.sentence_pointer * boilerplate - w.sentence_position * i
-        if must_match is not None and not must_match.search(sent):
+        if _is_fragment(sent) or (must_match is not None and not must_match.matches(sent, language)):
             score -= 10.0
         scores.append(score)
     best = int(np.argmax(scores))
@@ -136,7 +155,7 @@ def choose(
     for _ in range(w.max_sentences - 1):
         i_prev = _index_of_start(sents, start) - 1
         i_next = _index_of_end(sents, end) + 1
-        options = [i for i in (i_prev, i_next) if 0 <= i < len(sents)]
+        options = [i for i in (i_prev, i_next) if 0 <= i < len(sents) and not _is_fragment(text[slice(*sents[i])])]
         options = [i for i in options
                    if _lead_in(text, start, end, sents[i])
                    or (scores[i] >= scores[best] - w.sentence_extend and not _paragraph_between(text, start, end, sents[i]))]
@@ -148,6 +167,12 @@ def choose(
             break
         start, end = new_start, new_end
     return Quote(top, start, end, float(cos[best]))
+
+
+def _is_fragment(sentence: str) -> bool:
+    """A few words cut off mid-sentence (an excerpt's end, a stray heading): no answer on its own."""
+    s = sentence.strip()
+    return len(s) < 25 and not re.search(r"[.!?:;)]$", s)
 
 
 def _lead_in(text: str, start: int, end: int, other: tuple[int, int]) -> bool:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
 from . import glossary
 from .intent import cues
-from .wording import any_language_rx
+from .wording import any_language_rx, asks_for, written_rx
 from .retriever import tokens
 
 # Words that carry no topic of their own in a question about a medicine (question filler).
@@ -152,15 +153,6 @@ def out_of_scope(question: str) -> bool:
     return bool(rx and rx.search(question))
 
 
-_WANTS_NUMBER = re.compile(
-    r"\b(?:how many|how much|what percentage|what proportion|what share|hur många|hur mycket|hur stor andel)\b",
-    re.IGNORECASE,
-)
-_WANTS_DATE = re.compile(
-    r"\b(?:what date|which date|on what date|when was|when did|in which year|what year|vilket datum|vilket år|"
-    r"när blev|när fick|när godkändes)\b",
-    re.IGNORECASE,
-)
 NUMBER = re.compile(r"\d")
 DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{1,2}/\d{4}\b")
 
@@ -177,13 +169,37 @@ _UNITS = (
 )
 
 
-def answer_shape(question: str) -> re.Pattern[str] | None:
-    """What a quote must contain to answer a "when", "how many" or unit question."""
-    if _WANTS_DATE.search(question):
-        return DATE
+@dataclass(frozen=True)
+class Shape:
+    """What a quote must hold to answer the question: a pattern for any language, or per language of the
+    overview as its phrase file writes it (`written`); an overview language with no such pattern is not held to it."""
+
+    kind: str
+    pattern: re.Pattern[str] | None = None
+    written: str = ""  # kind looked up in the overview language's [written] table, with `pattern` as fallback
+
+    def matches(self, sentence: str, language: str) -> bool:
+        rx = written_rx(language, self.written) if self.written else None
+        if rx is not None and rx.search(sentence):
+            return True
+        if self.pattern is not None:
+            return bool(self.pattern.search(sentence))
+        return rx is None  # this language's file cannot tell: the quote is not held to it
+
+
+def answer_shape(question: str, substances: list[str] | None = None) -> Shape | None:
+    """What a quote must contain to answer a "when", "how often", "how many", active-substance or unit question."""
+    if asks_for(question, "date"):
+        return Shape("date", DATE)
+    if substances and asks_for(question, "substance"):
+        words = [re.escape(w) for s in substances for w in re.split(r"\s*(?:/|,| and | und | och | og | et )\s*", s) if len(w) > 2]
+        if words:
+            return Shape("substance", re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)", re.IGNORECASE))
+    if asks_for(question, "frequency"):
+        return Shape("frequency", written="frequency")
     for asked, written in _UNITS:
         if re.search(asked, question, re.IGNORECASE):
-            return re.compile(written, re.IGNORECASE)
-    if _WANTS_NUMBER.search(question):
-        return NUMBER
+            return Shape("unit", re.compile(written, re.IGNORECASE))
+    if asks_for(question, "number"):
+        return Shape("number", NUMBER, written="number")
     return None

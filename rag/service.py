@@ -185,7 +185,11 @@ class RagService:
             return self._refusal(question, lang, f"{say(lang, 'no_section', medicine=', '.join(meds))} {covered}", "no_section", meds)
         embedding = self._embed_question(text, implied)
         ranked = self.retrieve(text, medicines=meds, language=lang, prior=prior, query_embedding=embedding)
-        return AnswerContext(question, text, lang, meds, prior, embedding, ranked, covered, note)
+        wanted = {m.lower() for m in meds}
+        named = [m for m in catalogue.medicines if m.name.lower() in wanted]
+        shape = guard.answer_shape(text, [m.substance for m in named if m.substance])
+        subject = frozenset(t for m in named for t in guard.tokens(f"{m.name} {m.substance or ''}"))
+        return AnswerContext(question, text, lang, meds, prior, embedding, ranked, covered, note, shape, subject)
 
     def _embed_question(self, text: str, implied: str) -> list[float]:
         """A question that leans on a medicine it does not name ("and how is it taken?") is embedded

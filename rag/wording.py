@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -24,6 +24,8 @@ class Phrases:
     intent: dict[str, tuple[str, ...]]
     injection: tuple[str, ...] = ()
     out_of_scope: tuple[str, ...] = ()
+    shape: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question cues: what the answer must hold
+    written: dict[str, tuple[str, ...]] = field(default_factory=dict)  # how overviews in this language write it
 
 
 @lru_cache(maxsize=None)
@@ -33,10 +35,12 @@ def phrases(code: str) -> Phrases | None:
         return None
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     q = data.get("question", {})
-    return Phrases(code, dict(data["say"]), dict(data.get("language_names", {})),
+    return Phrases(code, dict(data.get("say", {})), dict(data.get("language_names", {})),
                    tuple(q.get("follow_up", ())), tuple(q.get("condition", ())),
                    {k: tuple(v) for k, v in data.get("intent", {}).items()},
-                   tuple(q.get("injection", ())), tuple(q.get("out_of_scope", ())))
+                   tuple(q.get("injection", ())), tuple(q.get("out_of_scope", ())),
+                   {k: tuple(v) for k, v in data.get("shape", {}).items()},
+                   {k: tuple(v) for k, v in data.get("written", {}).items()})
 
 
 @lru_cache(maxsize=1)
@@ -48,8 +52,9 @@ def languages_with_phrases() -> tuple[str, ...]:
 
 
 def answer_language(lang: str) -> str:
-    """The language the bot answers in: the question's when there is a phrase file for it."""
-    return lang if phrases(lang) else FALLBACK
+    """The language the bot answers in: the question's when its phrase file has the bot's wording."""
+    table = phrases(lang)
+    return lang if table and table.say else FALLBACK
 
 
 def say(lang: str, key: str, **values) -> str:
@@ -95,7 +100,21 @@ def asks_for_medicines(text: str, lang: str) -> bool:
     return _has_cue(text, lang, "condition")
 
 
-@lru_cache(maxsize=2)
+def asks_for(text: str, kind: str) -> bool:
+    """The question asks for a kind of answer ("how often", "wie oft", "active substance"…), in any language."""
+    rx = _cue_rx(tuple(c for code in languages_with_phrases() for c in phrases(code).shape.get(kind, ())))
+    return bool(rx and rx.search(text))
+
+
+@lru_cache(maxsize=64)
+def written_rx(language: str, kind: str) -> re.Pattern[str] | None:
+    """How the overviews in `language` write a kind of answer (e.g. a frequency); None when the file has none."""
+    table = phrases(language)
+    patterns = table.written.get(kind, ()) if table else ()
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
+
+
+@lru_cache(maxsize=8)
 def any_language_rx(attr: str) -> re.Pattern[str] | None:
     """One expression of every phrase file's `attr` patterns (questions may mix languages)."""
     patterns = [p for code in languages_with_phrases() for p in getattr(phrases(code), attr)]
