@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 # Endings of international non-proprietary names: a word with one of these is very likely a
@@ -110,6 +111,22 @@ class Catalogue:
                 found.append(med)
         return found
 
+    def as_named(self, text: str) -> str:
+        """The text with a medicine named as its overview names it: a misspelt name or an active substance
+        that only one medicine has ("What is erenumab used for?") becomes the medicine's name."""
+        shared = {s for s, n in Counter((m.substance or "").lower() for m in self.medicines).items() if n > 1}
+        lowered = text.lower()
+
+        def named(match: re.Match) -> str:
+            word = match.group(0)
+            med = self._match(word)
+            if (med is None or word.lower() in shared or word.lower().startswith(med.name.lower())
+                    or med.name.lower() in lowered):  # named already: the substance is part of the question
+                return word
+            return med.name
+
+        return _WORD_RX.sub(named, text)
+
     def _match(self, word: str) -> Medicine | None:
         w = word.lower()
         if w not in self._matched:
@@ -137,5 +154,9 @@ def _one_deletion(term: str) -> set[str]:
     return {term} | {term[:i] + term[i + 1 :] for i in range(len(term))}
 
 
+_WORD_RX = re.compile(r"[^\W\d_][\w-]*(?:['’]s\b)?")
+
+
 def _words(text: str) -> list[str]:
-    return re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿ][\w'’-]*", text)
+    """Words, with an elided article split off ("d'Imbruvica", "l’Opzelura") and a genitive 's kept."""
+    return _WORD_RX.findall(text)

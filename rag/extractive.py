@@ -17,7 +17,7 @@ from .retriever import ScoredSection, tokens
 from .schema import Answer
 from .sentences import sentence_texts, spans, unpack
 from .settings import Ranking
-from .wording import language_name, say
+from .wording import language_name, say, written_rx
 
 if TYPE_CHECKING:
     from .guard import Shape
@@ -64,6 +64,7 @@ class Quote:
     start: int
     end: int
     score: float  # cosine of the best sentence with the question
+    rank: float = 0.0  # the sentence's score with every bonus and penalty, to compare quotes
 
     @property
     def text(self) -> str:
@@ -109,8 +110,8 @@ def choose(
 ) -> Quote | None:
     """The best contiguous run of up to `max_sentences` sentences of the top-ranked section.
 
-    When no sentence there has the shape the question asks for (a frequency, a number, the active
-    substance), the other parts of the same section of the same medicine are tried, in rank order.
+    A long section is stored in parts (and an old EPAR summary answers "What is X?" and "What is X used
+    for?" under one key): every retrieved part of the top section is searched, and the best sentence wins.
     `subject` holds the word stems of the medicine's name and substance: naming them is no evidence.
     """
     if not ranked:
@@ -118,11 +119,10 @@ def choose(
     top = ranked[0]
     key = (top.meta.get("medicine"), top.meta.get("section"))
     parts = [top] + [r for r in ranked[1:] if (r.meta.get("medicine"), r.meta.get("section")) == key]
-    for section in parts if must_match is not None else [top]:
-        quote = _quote(question, query_embedding, section, sentence_vectors, must_match, ranking or Ranking(), subject)
-        if quote is not None:
-            return quote
-    return None
+    quotes = [_quote(question, query_embedding, section, sentence_vectors, must_match, ranking or Ranking(), subject)
+              for section in parts]
+    quotes = [q for q in quotes if q is not None]
+    return max(quotes, key=lambda q: q.rank, default=None)
 
 
 def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must_match, w: Ranking, subject) -> Quote | None:
@@ -136,6 +136,8 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
     q_tokens = set(tokens(question)) - subject
     q_concepts = glossary.concepts(question)
     language = top.meta.get("language", "")
+    # "X contains the active substance Y": how every overview opens; the answer only when that is asked.
+    identity = None if must_match is not None and must_match.kind == "substance" else written_rx(language, "identity")
     scores = []
     for i, (a, b) in enumerate(sents):
         sent = text[a:b]
@@ -146,6 +148,8 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
         score = cos[i] + w.sentence_overlap * overlap - w.sentence_pointer * boilerplate - w.sentence_position * i
         if _is_fragment(sent) or (must_match is not None and not must_match.matches(sent, language)):
             score -= 10.0
+        elif identity is not None and identity.search(sent):
+            score -= w.sentence_identity
         scores.append(score)
     best = int(np.argmax(scores))
     if scores[best] < -5:
@@ -166,7 +170,7 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
         if new_end - new_start > MAX_QUOTE_CHARS:
             break
         start, end = new_start, new_end
-    return Quote(top, start, end, float(cos[best]))
+    return Quote(top, start, end, float(cos[best]), float(scores[best]))
 
 
 def _is_fragment(sentence: str) -> bool:

@@ -152,12 +152,13 @@ class RagService:
             if not mentioned or not (found.medicines or asks_which):
                 return self._unknown_refusal(question, lang, found, covered)
         meds = [m.name for m in found.medicines]
+        named_text = catalogue.as_named(text)  # a misspelt name or a substance written as the overviews write it
         note = ""
         if medicine and meds and medicine.lower() not in {m.lower() for m in meds}:
             note = say(lang, "other_medicine", asked=", ".join(meds), selected=medicine)
         prior = section_prior(text)
         if not meds:
-            topic = self._topic(text, catalogue)
+            topic = self._topic(named_text, catalogue)
             follow_up = bool(history) and (reads_as_follow_up(text, lang) or not asks_which)
             if asks_which and not follow_up:
                 if topic:
@@ -177,13 +178,13 @@ class RagService:
 
         terms = _medicine_terms(catalogue)
         if self._has_documents_in(lang):
-            off = known_words.off_topic(text, terms, has_intent=bool(section_prior(text, fallback=False)))
+            off = known_words.off_topic(named_text, terms, has_intent=bool(section_prior(text, fallback=False)))
             if off:
                 return self._refusal(question, lang, f"{say(lang, 'not_covered')} {covered}", "off_topic", meds)
         missing = self._missing_section(meds, prior)
         if missing:
             return self._refusal(question, lang, f"{say(lang, 'no_section', medicine=', '.join(meds))} {covered}", "no_section", meds)
-        embedding = self._embed_question(text, implied)
+        embedding = self._embed_question(named_text, implied)
         ranked = self.retrieve(text, medicines=meds, language=lang, prior=prior, query_embedding=embedding)
         wanted = {m.lower() for m in meds}
         named = [m for m in catalogue.medicines if m.name.lower() in wanted]

@@ -32,6 +32,8 @@ class Ranking(BaseModel):
     sentence_dense: float = Field(0.77, description="Below this cosine the best sentence is too weak to quote.")
     sentence_overlap: float = Field(0.02, description="Bonus per share of question words a sentence holds.")
     sentence_pointer: float = Field(0.05, description="Penalty for the overviews' 'see the leaflet' lines.")
+    sentence_identity: float = Field(0.03, description="Penalty for 'X contains the active substance Y' "
+                                     "when the question does not ask for the substance.")
     sentence_position: float = Field(0.002, description="Penalty per sentence from the section's start.")
     sentence_extend: float = Field(0.05, description="A neighbour within this of the best joins the quote.")
     max_sentences: int = Field(2, description="Sentences at most in one quote.")
