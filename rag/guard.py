@@ -148,6 +148,12 @@ class Vocabulary:
         return []
 
 
+def leaflet_topics(question: str) -> list[str]:
+    """Words of the question naming what package leaflets cover and overviews seldom do: storage, alcohol, pets…"""
+    rx = any_language_rx("leaflet_only")
+    return [m.group(0) for m in rx.finditer(question)] if rx else []
+
+
 def out_of_scope(question: str) -> bool:
     rx = any_language_rx("out_of_scope")
     return bool(rx and rx.search(question))

@@ -176,6 +176,10 @@ class RagService:
         else:
             implied = ""
 
+        leaflet = guard.leaflet_topics(named_text)
+        if leaflet and not self._overviews_mention(meds, leaflet):
+            return self._refusal(question, lang, f"{say(lang, 'leaflet_only', medicine=', '.join(meds))} {covered}",
+                                 "leaflet_only", meds)
         terms = _medicine_terms(catalogue)
         if self._has_documents_in(lang):
             off = known_words.off_topic(named_text, terms, has_intent=bool(section_prior(text, fallback=False)))
@@ -261,6 +265,11 @@ class RagService:
 
     def _refusal(self, question, lang, message, reason, medicines=None, retrieved=None) -> Answer:
         return refusal(question, lang, message, reason, self.mode, medicines, retrieved)
+
+    def _overviews_mention(self, meds: list[str], words: list[str]) -> bool:
+        """Some overview of these medicines uses one of the words (so it may answer after all)."""
+        rows = self.corpus.index.rows_of(meds)
+        return any((self.corpus.bm25_scores(w)[rows] > 0).any() for w in words)
 
     def _missing_section(self, meds: list[str], prior: dict[str, float]) -> bool:
         """The question is plainly about a section that no overview of the named medicine has."""

@@ -24,6 +24,7 @@ class Phrases:
     intent: dict[str, tuple[str, ...]]
     injection: tuple[str, ...] = ()
     out_of_scope: tuple[str, ...] = ()
+    leaflet_only: tuple[str, ...] = ()  # topics the package leaflet covers and overviews seldom do
     shape: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question cues: what the answer must hold
     written: dict[str, tuple[str, ...]] = field(default_factory=dict)  # how overviews in this language write it
 
@@ -38,7 +39,7 @@ def phrases(code: str) -> Phrases | None:
     return Phrases(code, dict(data.get("say", {})), dict(data.get("language_names", {})),
                    tuple(q.get("follow_up", ())), tuple(q.get("condition", ())),
                    {k: tuple(v) for k, v in data.get("intent", {}).items()},
-                   tuple(q.get("injection", ())), tuple(q.get("out_of_scope", ())),
+                   tuple(q.get("injection", ())), tuple(q.get("out_of_scope", ())), tuple(q.get("leaflet_only", ())),
                    {k: tuple(v) for k, v in data.get("shape", {}).items()},
                    {k: tuple(v) for k, v in data.get("written", {}).items()})
 
