@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import glossary
-from .retriever import Ranked, tokens
+from .lexical import tokens
+from .retriever import Ranked
 from .sentences import sentence_texts, spans, unpack
 
 MAX_QUOTE_CHARS = 420
@@ -85,12 +86,14 @@ def choose(
     q = np.asarray(query_embedding)
     vecs = sentence_vectors.get(top, sents)
     cos = vecs @ q
-    q_tokens = set(tokens(question))
+    # Question and sentences are tokenised alike, as the section's language, so that words they share match.
+    language = str(top.meta.get("language") or "") or None
+    q_tokens = set(tokens(question, language))
     q_concepts = glossary.concepts(question)
     scores = []
     for i, (a, b) in enumerate(sents):
         sent = text[a:b]
-        overlap = len(q_tokens & set(tokens(sent))) / max(len(q_tokens), 1)
+        overlap = len(q_tokens & set(tokens(sent, language))) / max(len(q_tokens), 1)
         if q_concepts:
             overlap += len(q_concepts & glossary.concepts(sent)) / len(q_concepts)
         boilerplate = _is_pointer(sent)

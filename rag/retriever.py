@@ -6,14 +6,14 @@ the documents share: every overview answers the same questions under the same he
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
-from . import glossary, sidecar
+from . import glossary, lexical, sidecar
 from .catalogue import Catalogue
+from .lexical import tokens  # noqa: F401  (where callers used to find it)
 from .store import Node
 
 
@@ -47,21 +47,6 @@ class Ranked:
             "ref": m.get("ref") or None, "source": m.get("source"), "score": round(float(self.score), 4),
             "dense": round(float(self.dense), 4), "bm25": round(float(self.bm25), 4), "intent": round(self.intent, 3),
         }
-
-
-_STOPWORDS = set(
-    """a an the of and or to in on at for with by from is are was were be been it its this that these those
-    what which who whom how when why does do did can could should would may might will shall i you we they he she
-    me my your our their there here about into than then also not no yes if as so such any all some more most
-    och att det som en ett är för med av på till den de om har inte kan ska vid hur vad vilka vilken vilket när
-    varför eller från sig så men under efter ut än också finns hos mot något någon några""".split()
-)
-
-
-def tokens(text: str) -> list[str]:
-    """Lowercase words without stopwords, cut to 7 letters: a crude stem that serves both languages."""
-    words = re.findall(r"\w+", text.lower())
-    return [w[:7] for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
 class Retriever:
@@ -101,9 +86,19 @@ class Retriever:
             self.catalogue = Catalogue.from_facts(index.medicines, index.words)
             self.index = index
 
-    def bm25_scores(self, question: str) -> np.ndarray:
+    def bm25_scores(self, question: str, language: str | None = None) -> np.ndarray:
+        """BM25 of every section for the question's words, tokenised in the question's language, and for
+        the glossary's equivalents of its terms, tokenised in every language the store holds."""
         index = self.index
-        q = tokens(glossary.expand(question))
+        q = lexical.tokens(question, language)
+        extra = " ".join(glossary.equivalents(question))
+        if extra:
+            seen = set(q)
+            for lang in index.languages or [language]:
+                for t in lexical.tokens(extra, lang):
+                    if t not in seen:
+                        seen.add(t)
+                        q.append(t)
         bm25 = index.bm25 if q else None
         if bm25 is None:
             return np.zeros(len(index))
@@ -134,7 +129,7 @@ class Retriever:
         hits = self.store.query(embedding, n_dense, medicines)
         dense = {h.node.node_id: h.score for h in hits}
         nodes = {h.node.node_id: h.node for h in hits}
-        bm = self.bm25_scores(question)
+        bm = self.bm25_scores(question, language)
         if medicines:
             bm = np.where(index.rows_of(medicines), bm, 0.0)
 

@@ -24,6 +24,7 @@ class Phrases:
     intent: dict[str, tuple[str, ...]]
     injection: tuple[str, ...] = ()
     out_of_scope: tuple[str, ...] = ()
+    filler: tuple[str, ...] = ()  # words that name no topic in a question about a medicine
 
 
 @lru_cache(maxsize=None)
@@ -36,7 +37,7 @@ def phrases(code: str) -> Phrases | None:
     return Phrases(code, dict(data["say"]), dict(data.get("language_names", {})),
                    tuple(q.get("follow_up", ())), tuple(q.get("condition", ())),
                    {k: tuple(v) for k, v in data.get("intent", {}).items()},
-                   tuple(q.get("injection", ())), tuple(q.get("out_of_scope", ())))
+                   tuple(q.get("injection", ())), tuple(q.get("out_of_scope", ())), tuple(q.get("filler", ())))
 
 
 @lru_cache(maxsize=1)
