@@ -88,7 +88,7 @@ class Catalogue:
                 self._deletions.setdefault(key, set()).add(term)
             self._by_start.setdefault((term[:1], len(term)), []).append(term)
         self._matched: dict[str, Medicine | None] = {}
-        self.terms: set[str] = set()  # word stems of every name and substance (filled by the caller's tokenizer)
+        self.terms: dict[str, set[str]] = {}  # language -> word stems of every name and substance (filled by the caller)
 
     @property
     def names(self) -> list[str]:

@@ -21,7 +21,7 @@ class AnswerContext:
     covered: str  # "I can answer from the overviews of: …", said with every refusal
     note: str = ""  # said before the answer, e.g. that it is about another medicine than the one selected
     shape: object = None  # guard.Shape: what the quote must hold (a frequency, the active substance …)
-    subject: frozenset[str] = frozenset()  # word stems of the medicines' names and substances
+    subject: tuple[str, ...] = ()  # the medicines' names and active substances
     retrieved: list[dict] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -10,9 +10,8 @@ import time
 
 import numpy as np
 
-from . import glossary, sidecar
+from . import glossary, lexical, sidecar
 from .catalogue import Catalogue
-from .retriever import tokens
 
 
 class Corpus:
@@ -53,10 +52,19 @@ class Corpus:
         if not self._loaded:
             self.refresh()
 
-    def bm25_scores(self, question: str) -> np.ndarray:
-        """BM25 score of every indexed section (side index row order) for the question."""
+    def bm25_scores(self, question: str, language: str | None = None) -> np.ndarray:
+        """BM25 of every section for the question's words, tokenised in the question's language, and for
+        the glossary's equivalents of its terms, tokenised in every language the store holds."""
         index = self.index
-        q = tokens(glossary.expand(question))
+        q = lexical.tokens(question, language)
+        extra = " ".join(glossary.equivalents(question))
+        if extra:
+            seen = set(q)
+            for lang in index.languages or [language]:
+                for t in lexical.tokens(extra, lang):
+                    if t not in seen:
+                        seen.add(t)
+                        q.append(t)
         bm25 = index.bm25 if q else None
         if bm25 is None:
             return np.zeros(len(index))

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Iterator
 from . import glossary
 from .citations import citation_for
 from .context import AnswerContext
-from .retriever import ScoredSection, tokens
+from .lexical import tokens
+from .retriever import ScoredSection
 from .schema import Answer
 from .sentences import sentence_texts, spans, unpack
 from .settings import Ranking
@@ -106,13 +107,13 @@ def choose(
     sentence_vectors: SentenceEmbeddings,
     must_match: "Shape | None" = None,
     ranking: Ranking | None = None,
-    subject: set[str] | frozenset[str] = frozenset(),
+    subject: tuple[str, ...] = (),
 ) -> Quote | None:
     """The best contiguous run of up to `max_sentences` sentences of the top-ranked section.
 
     A long section is stored in parts (and an old EPAR summary answers "What is X?" and "What is X used
     for?" under one key): every retrieved part of the top section is searched, and the best sentence wins.
-    `subject` holds the word stems of the medicine's name and substance: naming them is no evidence.
+    `subject` holds the medicines' names and substances: naming them is no evidence.
     """
     if not ranked:
         return None
@@ -133,20 +134,21 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
     q = np.asarray(query_embedding)
     vecs = sentence_vectors.get(top, sents)
     cos = vecs @ q
-    q_tokens = set(tokens(question)) - subject
+    # Question and sentences are tokenised alike, as the section's language, so that words they share match.
+    language = str(top.meta.get("language") or "") or None
+    q_tokens = set(tokens(question, language)) - set(tokens(" ".join(subject), language))
     q_concepts = glossary.concepts(question)
-    language = top.meta.get("language", "")
     # "X contains the active substance Y": how every overview opens; the answer only when that is asked.
-    identity = None if must_match is not None and must_match.kind == "substance" else written_rx(language, "identity")
+    identity = None if must_match is not None and must_match.kind == "substance" else written_rx(language or "", "identity")
     scores = []
     for i, (a, b) in enumerate(sents):
         sent = text[a:b]
-        overlap = len(q_tokens & set(tokens(sent))) / max(len(q_tokens), 1)
+        overlap = len(q_tokens & set(tokens(sent, language))) / max(len(q_tokens), 1)
         if q_concepts:
             overlap += len(q_concepts & glossary.concepts(sent)) / len(q_concepts)
         boilerplate = _is_pointer(sent)
         score = cos[i] + w.sentence_overlap * overlap - w.sentence_pointer * boilerplate - w.sentence_position * i
-        if _is_fragment(sent) or (must_match is not None and not must_match.matches(sent, language)):
+        if _is_fragment(sent) or (must_match is not None and not must_match.matches(sent, language or "")):
             score -= 10.0
         elif identity is not None and identity.search(sent):
             score -= w.sentence_identity

@@ -100,7 +100,12 @@ def concepts(text: str) -> set[int]:
     return {_INDEX[m.group(1).lower()] for m in _RX.finditer(text)}
 
 
+def equivalents(text: str) -> list[str]:
+    """Every term of the glossary rows a text mentions, in every listed language (for BM25 queries)."""
+    return [term for i in sorted(concepts(text)) for term in ROWS[i]]
+
+
 def expand(text: str) -> str:
-    """The text followed by every glossary equivalent of the terms it uses (for BM25 queries)."""
-    extra = [term for i in sorted(concepts(text)) for term in ROWS[i]]
+    """The text followed by every glossary equivalent of the terms it uses."""
+    extra = equivalents(text)
     return text + (" " + " ".join(extra) if extra else "")

@@ -10,30 +10,22 @@ from functools import lru_cache
 
 from . import glossary
 from .intent import cues
-from .wording import any_language_rx, asks_for, written_rx
-from .retriever import tokens
-
-# Words that carry no topic of their own in a question about a medicine (question filler).
-_GENERIC = set(
-    tokens(
-        "use using used uses take taking taken takes get gets got give gives medicine medicines drug drugs "
-        "treatment patient patients person people someone tell know please explain information about summary "
-        "summaries overview ema eu say says said find read see look show main kind type sort way part thing "
-        "things each every day days week weeks large largest small smallest high highest low lowest big first "
-        "last next other another same different new old good best bad worse better cause causes problem "
-        "problems issue issues happen happens hold holds wide whole full total number amount level levels "
-        "why where whose whom name named called mean means happen matter important possible available "
-        "läkemedel läkemedlet behandling patient patienter berätta information sammanfattning vem vilka "
-        "recommend recommended rekommenderas rekommenderad much many long often stor största liten minsta "
-        "första sista annan andra samma ny gammal bra bäst dålig orsak orsaka problem hända finnas hitta läsa "
-        "man använda använder kan får ska bör måste"
-    )
-)
+from .lexical import tokens
+from .wording import any_language_rx, asks_for, languages_with_phrases, phrases, written_rx
 
 
-@lru_cache(maxsize=1)
-def cue_tokens() -> frozenset[str]:
-    return frozenset(t for words in cues().values() for cue in words for t in tokens(cue.rstrip("=")))
+@lru_cache(maxsize=64)
+def _generic(language: str | None) -> frozenset[str]:
+    """Stems of question filler ("use", "medicine", "tell", "läkemedel"): words that carry no topic of their own
+    in a question about a medicine. The lists are data (phrases/<code>.toml, `filler`); every language's words
+    count, tokenised as this language's, since questions mix languages."""
+    words = " ".join(w for code in languages_with_phrases() for w in phrases(code).filler)
+    return frozenset(tokens(words, language))
+
+
+@lru_cache(maxsize=64)
+def cue_tokens(language: str | None = None) -> frozenset[str]:
+    return frozenset(t for words in cues().values() for cue in words for t in tokens(cue.rstrip("="), language))
 
 
 def clean_question(text: str) -> str:
@@ -65,22 +57,24 @@ def has_words(question: str) -> bool:
     return bool(re.search(r"[^\W\d_]{2,}", question))
 
 
-def topic_tokens(question: str, inflected: bool = False) -> list[str]:
-    """Word stems of a question that carry its topic: no filler, no section cue, no number.
+def topic_tokens(question: str, language: str | None = None, inflected: bool = False) -> list[str]:
+    """Word stems of a question in `language` that carry its topic: no filler, no section cue, no number.
 
-    With `inflected`, "treats" goes with "treat" and "effects" with "effect" too.
+    With `inflected`, a stem that is a filler or cue stem plus up to two letters goes too, for the
+    endings a stemmer leaves ("treatments" when only "treat" is listed).
     """
-    return [t for t in tokens(question) if not t.isdigit() and len(t) >= 3 and t not in _GENERIC
-            and t not in cue_tokens() and not (inflected and _is_filler(t))]
+    generic, cue = _generic(language), cue_tokens(language)
+    return [t for t in tokens(question, language) if not t.isdigit() and len(t) >= 3 and t not in generic
+            and t not in cue and not (inflected and _is_filler(t, language))]
 
 
-def _is_filler(stem: str) -> bool:
-    return any(stem.startswith(c) and len(stem) - len(c) <= 2 for c in _fillers_4())
+def _is_filler(stem: str, language: str | None = None) -> bool:
+    return any(stem.startswith(c) and len(stem) - len(c) <= 2 for c in _fillers_4(language))
 
 
-@lru_cache(maxsize=1)
-def _fillers_4() -> tuple[str, ...]:
-    return tuple(t for t in _GENERIC | cue_tokens() if len(t) >= 4)
+@lru_cache(maxsize=64)
+def _fillers_4(language: str | None) -> tuple[str, ...]:
+    return tuple(t for t in _generic(language) | cue_tokens(language) if len(t) >= 4)
 
 
 class Vocabulary:
@@ -93,23 +87,29 @@ class Vocabulary:
         self.medicine_count = medicine_count
 
     @classmethod
-    def from_words(cls, words: dict[str, int], medicine_count: int) -> "Vocabulary":
-        """From the corpus's word list saved at ingest (word -> number of medicines using it)."""
+    def from_tokens(cls, counts: dict[str, int], medicine_count: int) -> "Vocabulary":
+        """From the corpus's BM25 tokens saved at ingest (token -> number of medicines using it), each
+        section tokenised in its own language (see rag.sidecar)."""
+        return cls({t: n for t, n in counts.items() if len(t) >= 3}, medicine_count)
+
+    @classmethod
+    def from_words(cls, words: dict[str, int], medicine_count: int, language: str | None = None) -> "Vocabulary":
+        """From a word list (word -> number of medicines using it), tokenised as `language`."""
         spread: dict[str, int] = {}
         for word, n in words.items():
-            for t in tokens(word):
+            for t in tokens(word, language):
                 if len(t) >= 3:
                     spread[t] = max(spread.get(t, 0), n)
         return cls(spread, medicine_count)
 
     @classmethod
-    def from_texts(cls, texts_by_medicine: dict[str, list[str]]) -> "Vocabulary":
+    def from_texts(cls, texts_by_medicine: dict[str, list[str]], language: str | None = None) -> "Vocabulary":
         users: dict[str, set[str]] = {}
         for medicine, texts in texts_by_medicine.items():
             for text in texts:
-                for word in set(re.findall(r"\w+", text.lower())):
-                    users.setdefault(word, set()).add(medicine)
-        return cls.from_words({w: len(m) for w, m in users.items()}, len(texts_by_medicine))
+                for t in set(tokens(text, language)):
+                    users.setdefault(t, set()).add(medicine)
+        return cls.from_tokens({t: len(m) for t, m in users.items()}, len(texts_by_medicine))
 
     def _related(self, stem: str):
         i = bisect.bisect_left(self._stems, stem[:4])
@@ -131,14 +131,15 @@ class Vocabulary:
         n = self.spread(stem)
         return 0 < n <= max(1, self.medicine_count // 2)
 
-    def off_topic(self, question: str, medicine_terms: set[str], has_intent: bool) -> list[str]:
+    def off_topic(self, question: str, medicine_terms: set[str], has_intent: bool,
+                  language: str | None = None) -> list[str]:
         """Topic words of the question that the corpus never uses, when they dominate the question.
 
         With a recognised section intent, only a question made (almost) entirely of unknown topic
         words is off topic; English words are often missing from Swedish documents, so one or two
         unknown words alone do not decide.
         """
-        topic = [t for t in topic_tokens(question) if t not in medicine_terms]
+        topic = [t for t in topic_tokens(question, language) if t not in medicine_terms]
         unknown = [t for t in topic if not self.knows(t)]
         if not unknown:
             return []

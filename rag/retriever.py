@@ -7,7 +7,6 @@ asks for and the question's language. Generic top-k over chunks picks "what is X
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,28 +40,15 @@ class ScoredSection(NodeWithScore):
         }
 
 
-_STOPWORDS = set(
-    """a an the of and or to in on at for with by from is are was were be been it its this that these those
-    what which who whom how when why does do did can could should would may might will shall i you we they he she
-    me my your our their there here about into than then also not no yes if as so such any all some more most
-    och att det som en ett är för med av på till den de om har inte kan ska vid hur vad vilka vilken vilket när
-    varför eller från sig så men under efter ut än också finns hos mot något någon några""".split()
-)
-
-
-def tokens(text: str) -> list[str]:
-    """Lowercase words without stopwords, cut to 7 letters: a crude stem that serves both languages."""
-    words = re.findall(r"\w+", text.lower())
-    return [w[:7] for w in words if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
-
-
 class SectionRetriever(BaseRetriever):
     """Candidates of the asked medicines (all when none): the dense top plus the BM25 top, each scored
-    `dense * (cosine - best) / dense_scale + bm25 * relative BM25`."""
+    `dense * (cosine - best) / dense_scale + bm25 * relative BM25`; BM25 reads the question as `language`."""
 
-    def __init__(self, corpus: "Corpus", embedder, ranking: "Ranking", medicines: list[str] | None = None) -> None:
+    def __init__(self, corpus: "Corpus", embedder, ranking: "Ranking", medicines: list[str] | None = None,
+                 language: str | None = None) -> None:
         super().__init__()
         self.corpus = corpus
+        self.language = language
         self.embedder = embedder
         self.ranking = ranking
         self.medicines = medicines or None
@@ -78,7 +64,7 @@ class SectionRetriever(BaseRetriever):
         hits = corpus.store.query(embedding, min(len(index), r.dense_candidates), self.medicines)
         dense = {h.node.node_id: h.score for h in hits}
         nodes = {h.node.node_id: h.node for h in hits}
-        bm = corpus.bm25_scores(question)
+        bm = corpus.bm25_scores(question, self.language)
         if self.medicines:
             bm = np.where(index.rows_of(self.medicines), bm, 0.0)
 

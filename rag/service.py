@@ -58,7 +58,7 @@ class RagService:
         """The chain's retrieval: hybrid candidates, then medicine, section and language postprocessors."""
         r = self.ranking
         bundle = QueryBundle(question, embedding=query_embedding or self.embedder.get_query_embedding(question))
-        nodes: list[NodeWithScore] = SectionRetriever(self.corpus, self.embedder, r, medicines).retrieve(bundle)
+        nodes: list[NodeWithScore] = SectionRetriever(self.corpus, self.embedder, r, medicines, language).retrieve(bundle)
         for step in (MedicineFilter(medicines=medicines or []), SectionIntent(prior=prior, weight=r.intent),
                      LanguagePreference(language=language, weight=r.language), TopK(k=top_k or r.top_k)):
             nodes = step.postprocess_nodes(nodes, query_bundle=bundle)
@@ -148,7 +148,7 @@ class RagService:
         if found.unknown:
             # A medicine the overviews only mention ("vitamin D" beside Conexxence, "Which medicine is a biosimilar
             # of Prolia?") is context or a topic; one they never mention is a medicine they do not cover.
-            mentioned = all(known_words.knows(t) for u in found.unknown for t in guard.tokens(u))
+            mentioned = all(known_words.knows(t) for u in found.unknown for t in guard.tokens(u, lang))
             if not mentioned or not (found.medicines or asks_which):
                 return self._unknown_refusal(question, lang, found, covered)
         meds = [m.name for m in found.medicines]
@@ -158,7 +158,7 @@ class RagService:
             note = say(lang, "other_medicine", asked=", ".join(meds), selected=medicine)
         prior = section_prior(text)
         if not meds:
-            topic = self._topic(named_text, catalogue)
+            topic = self._topic(named_text, catalogue, lang)
             follow_up = bool(history) and (reads_as_follow_up(text, lang) or not asks_which)
             if asks_which and not follow_up:
                 if topic:
@@ -177,12 +177,13 @@ class RagService:
             implied = ""
 
         leaflet = guard.leaflet_topics(named_text)
-        if leaflet and not self._overviews_mention(meds, leaflet):
+        if leaflet and not self._overviews_mention(meds, leaflet, lang):
             return self._refusal(question, lang, f"{say(lang, 'leaflet_only', medicine=', '.join(meds))} {covered}",
                                  "leaflet_only", meds)
-        terms = _medicine_terms(catalogue)
+        terms = _medicine_terms(catalogue, lang)
         if self._has_documents_in(lang):
-            off = known_words.off_topic(named_text, terms, has_intent=bool(section_prior(text, fallback=False)))
+            off = known_words.off_topic(named_text, terms, has_intent=bool(section_prior(text, fallback=False)),
+                                        language=lang)
             if off:
                 return self._refusal(question, lang, f"{say(lang, 'not_covered')} {covered}", "off_topic", meds)
         missing = self._missing_section(meds, prior)
@@ -193,7 +194,7 @@ class RagService:
         wanted = {m.lower() for m in meds}
         named = [m for m in catalogue.medicines if m.name.lower() in wanted]
         shape = guard.answer_shape(text, [m.substance for m in named if m.substance])
-        subject = frozenset(t for m in named for t in guard.tokens(f"{m.name} {m.substance or ''}"))
+        subject = tuple(w for m in named for w in (m.name, m.substance) if w)
         return AnswerContext(question, text, lang, meds, prior, embedding, ranked, covered, note, shape, subject)
 
     def _embed_question(self, text: str, implied: str) -> list[float]:
@@ -212,11 +213,11 @@ class RagService:
             msg += " " + say(lang, "same_substance", medicine=twin.name, substance=twin.substance)
         return self._refusal(question, lang, f"{msg} {covered}", "unknown_medicine")
 
-    def _topic(self, text: str, catalogue) -> list[str]:
+    def _topic(self, text: str, catalogue, lang: str) -> list[str]:
         """Word stems of a question naming no medicine that the corpus uses: the condition or class asked about."""
-        terms = _medicine_terms(catalogue)
+        terms = _medicine_terms(catalogue, lang)
         words = self._vocabulary()
-        content = [t for t in guard.topic_tokens(text, inflected=True) if t not in terms]
+        content = [t for t in guard.topic_tokens(text, lang, inflected=True) if t not in terms]
         if not all(words.knows(t) for t in content):
             return []  # part of what is asked is a word no overview uses: the corpus cannot vouch for the answer
         return [t for t in content if words.is_specific(t)]
@@ -234,7 +235,7 @@ class RagService:
             name = str(r.meta.get("medicine", ""))
             if name.lower() in picked or len(picked) >= self.settings.max_condition_medicines:
                 continue
-            span = _sentence_naming(r.node.text, topic, need)
+            span = _sentence_naming(r.node.text, topic, need, lang)
             if span:
                 picked[name.lower()] = (r, *span)
         if not picked:
@@ -266,10 +267,10 @@ class RagService:
     def _refusal(self, question, lang, message, reason, medicines=None, retrieved=None) -> Answer:
         return refusal(question, lang, message, reason, self.mode, medicines, retrieved)
 
-    def _overviews_mention(self, meds: list[str], words: list[str]) -> bool:
+    def _overviews_mention(self, meds: list[str], words: list[str], lang: str) -> bool:
         """Some overview of these medicines uses one of the words (so it may answer after all)."""
         rows = self.corpus.index.rows_of(meds)
-        return any((self.corpus.bm25_scores(w)[rows] > 0).any() for w in words)
+        return any((self.corpus.bm25_scores(w, lang)[rows] > 0).any() for w in words)
 
     def _missing_section(self, meds: list[str], prior: dict[str, float]) -> bool:
         """The question is plainly about a section that no overview of the named medicine has."""
@@ -295,21 +296,21 @@ class RagService:
         version = self.corpus.version
         if self._vocab[0] != version or self._vocab[1] is None:
             index = self.corpus.index
-            self._vocab = (version, guard.Vocabulary.from_words(index.words, len(index.medicines)))
+            self._vocab = (version, guard.Vocabulary.from_tokens(index.tokens, len(index.medicines)))
         return self._vocab[1]
 
 
-def _medicine_terms(catalogue) -> set[str]:
-    """Word stems of every name and substance, computed once per catalogue."""
-    if not catalogue.terms:
-        catalogue.terms = {t for m in catalogue.medicines for t in guard.tokens(f"{m.name} {m.substance or ''}")}
-    return catalogue.terms
+def _medicine_terms(catalogue, lang: str) -> set[str]:
+    """Word stems of every name and substance as a question in `lang` has them, once per catalogue and language."""
+    if lang not in catalogue.terms:
+        catalogue.terms[lang] = {t for m in catalogue.medicines for t in guard.tokens(f"{m.name} {m.substance or ''}", lang)}
+    return catalogue.terms[lang]
 
 
-def _sentence_naming(text: str, topic: list[str], need: int) -> tuple[int, int] | None:
-    """The first sentence of a section that holds at least `need` of the topic stems."""
+def _sentence_naming(text: str, topic: list[str], need: int, lang: str) -> tuple[int, int] | None:
+    """The first sentence of a section that holds at least `need` of the topic stems (of a question in `lang`)."""
     for a, b in spans(text):
-        words = set(guard.tokens(text[a:b]))
+        words = set(guard.tokens(text[a:b], lang))
         if sum(any(w.startswith(t) or t.startswith(w) for w in words if len(w) >= 4) for t in topic) >= need:
             return a, b
     return None

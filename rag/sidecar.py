@@ -5,9 +5,11 @@
   "ready" once the build below matches what it wrote. "writing" with no ingest holding the lock
   means an ingest was interrupted: the next reader rebuilds from the store, once.
 - `build-<token>/`: the catalogue (one row per medicine: names, numbers, languages, sections),
-  the row of every section (id and medicine), the corpus's word list, and the BM25 index (bm25s,
-  memory-mapped when loaded). Written into a temporary folder and renamed, so a build is either
-  whole or absent.
+  the row of every section (id and medicine), the corpus's word list (`words.txt`: word -> how many
+  medicines' overviews use it), the same for BM25 tokens (`tokens.txt`: each section tokenised in its
+  own language, see rag.lexical), and the BM25 index (bm25s, memory-mapped when loaded). Written
+  into a temporary folder and renamed, so a build is either whole or absent. A build made under
+  other tokenising rules (state.json's "lexical") is rebuilt like one of an older format.
 
 Embedded mode keeps them in STORE_DIR. With a Chroma server they live in INDEX_DIR on the machine
 that asks (default: under MODEL_CACHE_DIR), and a host whose files are missing or do not match the
@@ -32,9 +34,10 @@ from typing import Iterator
 
 import numpy as np
 
+from . import lexical
 from .settings import Settings
 
-FORMAT = 2
+FORMAT = 3  # 3: BM25 tokens are Snowball stems in each section's language, and tokens.txt
 _STATE = "state.json"
 
 
@@ -82,7 +85,10 @@ def read_state(settings: Settings) -> dict | None:
         state = json.loads((index_dir(settings) / _STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return state if isinstance(state, dict) and state.get("format") == FORMAT else None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        return None
+    # An index tokenised under other rules (stemmers, stopword files) would not match the questions' tokens.
+    return state if state.get("lexical") == lexical.signature() else None
 
 
 def _write_json(path: Path, data) -> None:
@@ -101,7 +107,7 @@ def _write_json(path: Path, data) -> None:
 
 def mark_writing(settings: Settings) -> None:
     """Called before any write to the store: the current build no longer describes it."""
-    state = read_state(settings) or {"format": FORMAT, "build": None, "sections": 0}
+    state = read_state(settings) or {"format": FORMAT, "lexical": lexical.signature(), "build": None, "sections": 0}
     if state.get("state") != "writing":
         _write_json(index_dir(settings) / _STATE, {**state, "state": "writing"})
 
@@ -118,6 +124,8 @@ class Index:
     folder: Path | None = None
     _row: dict[str, int] | None = None
     _words: dict[str, int] | None = None
+    _tokens: dict[str, int] | None = None
+    _languages: list[str] | None = None
     _bm25: object | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -136,6 +144,21 @@ class Index:
             lines = _read_lines(self.folder / "words.txt") if self.folder else []
             self._words = {w: int(n) for w, _, n in (line.partition("\t") for line in lines) if w}
         return self._words
+
+    @property
+    def tokens(self) -> dict[str, int]:
+        """Every BM25 token of the corpus -> how many medicines' overviews have it."""
+        if self._tokens is None:
+            lines = _read_lines(self.folder / "tokens.txt") if self.folder else []
+            self._tokens = {w: int(n) for w, _, n in (line.partition("\t") for line in lines) if w}
+        return self._tokens
+
+    @property
+    def languages(self) -> list[str]:
+        """Languages of the stored sections."""
+        if self._languages is None:
+            self._languages = sorted({lang for m in self.medicines for lang in m.get("languages", ()) if lang})
+        return self._languages
 
     @property
     def bm25(self):
@@ -199,19 +222,23 @@ def build(store) -> Index:
     """Read every section once and write a new build; the caller holds the writer lock."""
     import bm25s
 
-    from .retriever import tokens
-
     settings = store.settings
     ids, metas, corpus = [], [], []
     words: dict[str, set[str]] = {}
+    stems: dict[str, set[str]] = {}
     for page in store.pages():
         for node in page:
             ids.append(node.node_id)
             metas.append(node.metadata)
             m = node.metadata
-            corpus.append(tokens(f"{m.get('medicine', '')} {m.get('section_title', '')} {node.text}"))
+            medicine = str(m.get("medicine", "")).lower()
+            language = str(m.get("language") or "") or None
+            body = lexical.tokens(node.text, language)
+            corpus.append(lexical.tokens(f"{m.get('medicine', '')} {m.get('section_title', '')}", language) + body)
             for w in set(re.findall(r"\w+", node.text.lower())):
-                words.setdefault(w, set()).add(str(m.get("medicine", "")).lower())
+                words.setdefault(w, set()).add(medicine)
+            for t in set(body):
+                stems.setdefault(t, set()).add(medicine)
     medicines, rows = _medicine_facts(metas)
     root = index_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
@@ -222,6 +249,7 @@ def build(store) -> Index:
         (tmp / "medicines.json").write_text(json.dumps(medicines, ensure_ascii=False), encoding="utf-8")
         np.save(tmp / "medicine_rows.npy", rows)
         (tmp / "words.txt").write_text("\n".join(f"{w}\t{len(words[w])}" for w in sorted(words)), encoding="utf-8")
+        (tmp / "tokens.txt").write_text("\n".join(f"{t}\t{len(stems[t])}" for t in sorted(stems)), encoding="utf-8")
         if ids:
             bm25 = bm25s.BM25()
             bm25.index(corpus, show_progress=False)
@@ -231,7 +259,8 @@ def build(store) -> Index:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     previous = read_state(settings)
-    _write_json(root / _STATE, {"format": FORMAT, "state": "ready", "build": token, "sections": len(ids),
+    _write_json(root / _STATE, {"format": FORMAT, "lexical": lexical.signature(), "state": "ready", "build": token,
+                                "sections": len(ids),
                                 "collection": str(store.collection.id)})
     store.seen(token)
     _remove_old_builds(root, keep={token, (previous or {}).get("build")})

@@ -25,6 +25,7 @@ class Phrases:
     injection: tuple[str, ...] = ()
     out_of_scope: tuple[str, ...] = ()
     leaflet_only: tuple[str, ...] = ()  # topics the package leaflet covers and overviews seldom do
+    filler: tuple[str, ...] = ()  # words that name no topic in a question about a medicine
     shape: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question cues: what the answer must hold
     written: dict[str, tuple[str, ...]] = field(default_factory=dict)  # how overviews in this language write it
 
@@ -40,6 +41,7 @@ def phrases(code: str) -> Phrases | None:
                    tuple(q.get("follow_up", ())), tuple(q.get("condition", ())),
                    {k: tuple(v) for k, v in data.get("intent", {}).items()},
                    tuple(q.get("injection", ())), tuple(q.get("out_of_scope", ())), tuple(q.get("leaflet_only", ())),
+                   tuple(q.get("filler", ())),
                    {k: tuple(v) for k, v in data.get("shape", {}).items()},
                    {k: tuple(v) for k, v in data.get("written", {}).items()})
 
