@@ -35,7 +35,7 @@ test: model browser
 	$(BIN)/python -m pytest -q
 
 eval: model
-	$(BIN)/python -m eval --report reports/
+	$(BIN)/python -m eval --baseline --report reports/
 
 bench: model
 	$(BIN)/python -m eval.bench --json reports/bench.json --markdown reports/bench.md

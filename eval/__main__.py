@@ -1,5 +1,8 @@
 """python -m eval [--qa FILE] [--corpus DIR ...] [--json OUT] [--report DIR] [--baseline] [--split S] [--store DIR]
 
+By default the 500 questions of eval/qa_corpus.jsonl (dev and test) over data/summaries and
+eval/corpus; `--qa eval/qa.jsonl --corpus data/summaries` is the 120-question seed set.
+
 Measures; does not judge: exits 0 whatever the scores, 2 for a bad question file or corpus
 folder, 1 for any other error.
 """
@@ -12,17 +15,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .runner import DEFAULT_CORPUS, DEFAULT_QA, QAFileError, build_store, eval_settings, load_qa, run
+from .runner import EVAL_CORPUS, EVAL_QA, QAFileError, build_store, eval_settings, load_qa, run
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the answer service on a question set.")
-    p.add_argument("--qa", type=Path, default=DEFAULT_QA, help="question set, JSONL (default: eval/qa.jsonl)")
-    p.add_argument("--corpus", type=Path, nargs="+", default=[DEFAULT_CORPUS],
-                   help="folders or files to index (default: data/summaries)")
+    p.add_argument("--qa", type=Path, default=EVAL_QA,
+                   help="question set, JSONL (default: eval/qa_corpus.jsonl; eval/qa.jsonl is the seed set)")
+    p.add_argument("--corpus", type=Path, nargs="+", default=list(EVAL_CORPUS),
+                   help="folders or files to index (default: data/summaries eval/corpus)")
     p.add_argument("--json", type=Path, help="write metrics and per-question rows here")
     p.add_argument("--report", type=Path, help="write report.md and metrics.png into this folder")
-    p.add_argument("--baseline", action="store_true", help="also run the plain llama-index baseline")
+    p.add_argument("--baseline", action="store_true", help="also run the llama-index baseline (hybrid retrieval "
+                   "over our parser's sections, with a similarity cut-off)")
     p.add_argument("--split", choices=("dev", "test"), help="only the questions of this split")
     p.add_argument("--store", type=Path, help="keep the index in this folder and reuse it on the next run "
                    "(ingest skips unchanged files); default: a temporary folder")
@@ -55,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="ema-eval-") as tmp:
         settings = eval_settings(args.store or Path(tmp) / "store")
-        err.print(f"indexing {', '.join(map(str, args.corpus))} into a temporary store")
+        where = f"the store {args.store}" if args.store else "a temporary store"
+        err.print(f"indexing {', '.join(map(str, args.corpus))} into {where}")
         try:
             build_store(args.corpus, settings)
         except RuntimeError as exc:
@@ -69,7 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.baseline:
             from .baseline import Baseline
 
-            base = Baseline(args.corpus, settings)
+            err.print("building the baseline's index")
+            try:
+                base = Baseline(args.corpus, settings)
+            except RuntimeError as exc:
+                err.print(f"[red]error:[/red] {exc}", highlight=False)
+                return 1
             results["baseline"] = run(items, base.answer, "baseline")
 
     from .report import print_table, write_report

@@ -16,13 +16,13 @@ import sys
 import time
 
 from .metrics import percentile
-from .runner import DEFAULT_QA, load_qa
+from .runner import SEED_QA, load_qa
 
 ENDPOINTS = ("api_ask", "v1_chat", "v1_chat_stream")
 
 
 def questions(n: int) -> list[tuple[str, list[dict]]]:
-    items = load_qa(DEFAULT_QA)
+    items = load_qa(SEED_QA)
     step = max(1, len(items) // n)
     return [(i.question, i.history) for i in items[::step][:n]]
 

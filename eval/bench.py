@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from .metrics import percentile
-from .runner import DEFAULT_CORPUS, ROOT, eval_settings
+from .runner import SEED_CORPUS, ROOT, eval_settings
 
 # {Conexxence} etc. are replaced by the medicine of the store under test.
 QUESTIONS = (
@@ -190,7 +190,7 @@ def run_tier(root: Path, target: int, embed_limit: int) -> dict:
 
     settings = eval_settings(root / f"tier{target}" / "store")
     if target <= 35:
-        corpus, names = DEFAULT_CORPUS, {m: m for m in SEED_MEDICINES}
+        corpus, names = SEED_CORPUS, {m: m for m in SEED_MEDICINES}
     else:
         n_docs = max(4, math.ceil(target / SECTIONS_PER_DOC))
         log(f"tier {target}: generating {n_docs} documents")

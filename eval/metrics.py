@@ -1,4 +1,5 @@
-"""Metrics over eval/qa.jsonl. Every rate is in [0, 1]; an empty denominator gives None.
+"""Metrics over a question set (eval/qa_corpus.jsonl, eval/qa.jsonl). Every rate is in [0, 1]; an
+empty denominator gives None.
 
 - answer_accuracy (answerable items): the answer is not a refusal, the whole answer text is at
   most 600 characters, and every `must_include` group is matched: at least one of the group's

@@ -30,6 +30,21 @@ def rows(results: dict) -> list[tuple[str, str, str]]:
     return [(LABELS[k], fmt(ours.get(k)), fmt(base.get(k)) if base else "—") for k in TABLE_METRICS]
 
 
+def group_rows(results: dict, key: str) -> list[tuple[str, dict]]:
+    """(label, metrics) per split or language: ours, and the baseline right under it where it ran."""
+    ours = results["ours"].get(key) or {}
+    base = (results.get("baseline") or {}).get(key) or {}
+    out = []
+    for name, values in ours.items():
+        out.append((f"{name} (ours)", values))
+        if name in base:
+            out.append((f"{name} (baseline)", base[name]))
+    return out
+
+
+GROUPS = (("by_split", "Per split (dev: tuned on; test: never tuned on)"), ("by_language", "Per question language"))
+
+
 def print_table(results: dict, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -42,15 +57,14 @@ def print_table(results: dict, console=None) -> None:
     for row in rows(results):
         table.add_row(*row)
     console.print(table)
-    for key, title in (("by_split", "Per split"), ("by_language", "Per question language")):
-        groups = results["ours"].get(key) or {}
-        if len(groups) < 2:
+    for key, title in GROUPS:
+        if len(results["ours"].get(key) or {}) < 2:
             continue
-        t = Table(title=f"{title} (ours)")
-        t.add_column("")
+        t = Table(title=title)
+        t.add_column("", no_wrap=True)
         for k in GROUP_METRICS:
-            t.add_column(LABELS[k], justify="right")
-        for name, values in groups.items():
+            t.add_column(CONSOLE[k], justify="right")
+        for name, values in group_rows(results, key):
             t.add_row(name, *(fmt(values.get(k)) for k in GROUP_METRICS))
         console.print(t)
 
@@ -83,20 +97,21 @@ def failures_md(metrics: dict) -> list[str]:
 
 
 GROUP_METRICS = ("unsafe_answers", "answer_accuracy", "citation_accuracy", "refusal_accuracy", "false_refusal_rate", "n")
+SHORT = {"unsafe_answers": "unsafe answers", "answer_accuracy": "answer accuracy", "citation_accuracy": "citation accuracy",
+         "refusal_accuracy": "refusal accuracy", "false_refusal_rate": "false refusals", "n": "questions"}
+# Narrow enough for an 80-column terminal
+CONSOLE = {**SHORT, "answer_accuracy": "answer acc.", "citation_accuracy": "citation acc.",
+           "refusal_accuracy": "refusal acc.", "unsafe_answers": "unsafe", "n": "n"}
 
 
 def groups_md(results: dict, key: str, title: str) -> list[str]:
     """One row per split or language: ours, and the baseline beside it where it ran."""
-    ours = results["ours"].get(key) or {}
-    base = (results.get("baseline") or {}).get(key) or {}
-    if len(ours) < 2 and key == "by_split":
+    if len(results["ours"].get(key) or {}) < 2 and key == "by_split":
         return []
-    head = [LABELS[k] for k in GROUP_METRICS]
+    head = [SHORT[k] for k in GROUP_METRICS]
     lines = ["", f"## {title}", "", "| | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
-    for name, values in ours.items():
-        lines.append(f"| {name} (ours) | " + " | ".join(fmt(values.get(k)) for k in GROUP_METRICS) + " |")
-        if name in base:
-            lines.append(f"| {name} (baseline) | " + " | ".join(fmt(base[name].get(k)) for k in GROUP_METRICS) + " |")
+    for name, values in group_rows(results, key):
+        lines.append(f"| {name} | " + " | ".join(fmt(values.get(k)) for k in GROUP_METRICS) + " |")
     return lines
 
 
@@ -104,13 +119,13 @@ def markdown(results: dict, chart: str | None = None) -> str:
     definitions = (m.__doc__ or "").strip().splitlines()
     lines = ["# Evaluation report", "", "| metric | ours | baseline |", "|---|---:|---:|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows(results)]
-    lines += groups_md(results, "by_split", "Per split (dev: tuned on; test: never tuned on)")
-    lines += groups_md(results, "by_language", "Per question language")
+    for key, title in GROUPS:
+        lines += groups_md(results, key, title)
     if chart:
         lines += ["", f"![metrics]({chart})"]
     lines += ["", "## Definitions", "", *definitions]
     if results.get("baseline"):
-        lines += ["", "The baseline is " + " ".join(_baseline_doc())]
+        lines += ["", "**The baseline.** " + " ".join(_baseline_doc())]
     lines += ["", "## Failures (ours)", "", *failures_md(results["ours"])]
     if results.get("baseline"):
         base = results["baseline"]
@@ -123,36 +138,51 @@ def _baseline_doc() -> list[str]:
     from . import baseline
 
     text = " ".join((baseline.__doc__ or "").split())
-    return [text[0].lower() + text[1:]] if text else []
+    return [text] if text else []
+
+
+CHART_METRICS = ("answer_accuracy", "citation_accuracy", "recall_at_1", "refusal_accuracy", "false_refusal_rate")
+
+
+def panels(results: dict) -> list[tuple[str, dict, dict | None]]:
+    """(title, ours, baseline) per split, or one for the whole run when it has no splits."""
+    ours, base = results["ours"], results.get("baseline")
+    splits = ours.get("by_split") or {}
+    if len(splits) < 2:
+        return [("all", ours, base)]
+    return [(name, values, ((base or {}).get("by_split") or {}).get(name)) for name, values in splits.items()]
 
 
 def chart(results: dict, path: Path) -> None:
+    """One panel per split: the rates of ours and the baseline side by side, unsafe counts in the title."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    keys = [k for k in m.RATE_METRICS if results["ours"].get(k) is not None]
-    series = [("ours", results["ours"], "#1f6fb4")]
-    if results.get("baseline"):
-        series.append(("baseline", results["baseline"], "#e08a2c"))
+    groups = panels(results)
+    keys = [k for k in CHART_METRICS if results["ours"].get(k) is not None]
     y = np.arange(len(keys))
-    height = 0.8 / len(series)
-    fig, ax = plt.subplots(figsize=(9, 0.65 * len(keys) + 1.6), dpi=120)
-    for i, (name, values, color) in enumerate(series):
-        vals = [values.get(k) or 0.0 for k in keys]
-        pos = y - 0.4 + height * (i + 0.5)
-        bars = ax.barh(pos, vals, height, label=name, color=color)
-        ax.bar_label(bars, labels=[f"{v:.2f}" for v in vals], padding=3, fontsize=9)
-    ax.set_yticks(y, [LABELS[k] for k in keys], fontsize=10)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1.12)
-    ax.set_xlabel("rate (0–1)")
-    ax.set_title(f"{' vs '.join(name for name, _, _ in series).capitalize()} on {results['ours']['n']} questions")
-    fig.legend(loc="lower center", ncol=len(series), frameon=False)
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.2 * len(groups), 0.7 * len(keys) + 1.9), dpi=120,
+                             sharey=True, squeeze=False)
+    for ax, (title, ours, base) in zip(axes[0], groups):
+        series = [("ours", ours, "#1f6fb4")] + ([("baseline", base, "#e08a2c")] if base else [])
+        height = 0.8 / len(series)
+        for i, (name, values, color) in enumerate(series):
+            vals = [values.get(k) or 0.0 for k in keys]
+            bars = ax.barh(y - 0.4 + height * (i + 0.5), vals, height, label=name, color=color)
+            ax.bar_label(bars, labels=[f"{v:.2f}" for v in vals], padding=3, fontsize=9)
+        unsafe = ", ".join(f"{name} {values.get('unsafe_answers', 0)}" for name, values, _ in series)
+        ax.set_title(f"{title}: {ours['n']} questions\nunsafe answers: {unsafe}", fontsize=10)
+        ax.set_xlim(0, 1.15)
+        ax.set_xlabel("rate (0–1)")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].set_yticks(y, [LABELS[k] for k in keys], fontsize=10)
+    axes[0][0].invert_yaxis()
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.savefig(path)
     plt.close(fig)
 

@@ -11,8 +11,11 @@ from typing import Callable
 from .metrics import QAItem, aggregate, breakdown, score_item
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_QA = Path(__file__).resolve().parent / "qa.jsonl"
-DEFAULT_CORPUS = ROOT / "data" / "summaries"
+SEED_QA = Path(__file__).resolve().parent / "qa.jsonl"  # 120 questions over the four seeds, no split
+SEED_CORPUS = ROOT / "data" / "summaries"
+# What `python -m eval` measures by default: 500 questions, dev and test, over the seeds and 48 overviews.
+EVAL_QA = Path(__file__).resolve().parent / "qa_corpus.jsonl"
+EVAL_CORPUS = [SEED_CORPUS, Path(__file__).resolve().parent / "corpus"]
 
 AnswerFn = Callable[[str, list[dict]], object]
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .runner import DEFAULT_CORPUS
+from .runner import SEED_CORPUS
 
 # seed file -> (medicine, active substance)
 SEEDS = {
@@ -60,7 +60,7 @@ def derive(text: str, index: int, medicine: str, substance: str, new_medicine: s
     return _PRODUCT.sub(f"EMEA/H/C/{(500000 + index) % 1000000:06d}", text)
 
 
-def generate(out_dir: Path, n: int, seeds_dir: Path = DEFAULT_CORPUS) -> list[SynthDoc]:
+def generate(out_dir: Path, n: int, seeds_dir: Path = SEED_CORPUS) -> list[SynthDoc]:
     out_dir.mkdir(parents=True, exist_ok=True)
     seeds = [(name, *SEEDS[name], (seeds_dir / name).read_text(encoding="utf-8")) for name in sorted(SEEDS)]
     docs = []

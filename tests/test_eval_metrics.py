@@ -168,3 +168,30 @@ def test_metrics_break_down_by_split():
     rows = [score_item(dev, answer(), 1.0), score_item(test, answer(refused=True), 1.0)]
     groups = breakdown(rows, "split")
     assert groups["dev"]["answer_accuracy"] == 1.0 and groups["test"]["answer_accuracy"] == 0.0
+
+
+def test_report_puts_the_baseline_beside_ours_per_split_and_language(tmp_path):
+    from eval.metrics import breakdown
+    from eval.report import markdown, panels, write_report
+
+    def run(answers):
+        rows = []
+        for split, lang, a in answers:
+            it = item()
+            it.split, it.language = split, lang
+            rows.append(score_item(it, a, 5.0))
+        m = aggregate(rows)
+        m["by_split"], m["by_language"] = breakdown(rows, "split"), breakdown(rows, "language")
+        return m
+
+    ours = run([("dev", "en", answer()), ("test", "sv", answer())])
+    base = run([("dev", "en", answer(refused=True)), ("test", "sv", answer())])
+    results = {"ours": ours, "baseline": base}
+
+    md = markdown(results)
+    assert "| dev (ours) | 0 | 1.000 |" in md and "| dev (baseline) | 0 | 0.000 |" in md
+    assert "| sv (ours) |" in md and "| sv (baseline) |" in md
+    assert [(title, b is base["by_split"][title]) for title, _, b in panels(results)] == [("dev", True), ("test", True)]
+    assert panels({"ours": aggregate([]), "baseline": None})[0][0] == "all"
+    write_report(results, tmp_path)
+    assert (tmp_path / "metrics.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
