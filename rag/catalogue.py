@@ -74,10 +74,14 @@ class Catalogue:
         self.medicines = sorted(meds.values(), key=lambda x: x.name.lower())
         self.vocabulary = vocabulary or set()
         self._terms: dict[str, Medicine] = {}
+        parts = Counter(p for med in self.medicines for p in set(substance_parts(med.substance)))
         for med in self.medicines:
             self._terms[med.name.lower()] = med
             if med.substance:
                 self._terms[med.substance.lower()] = med
+            for part in substance_parts(med.substance):
+                if parts[part] == 1 and len(part) >= 6:  # one active substance of a combination ("emtricitabine")
+                    self._terms.setdefault(part, med)
         # Fuzzy matching looks only at plausible terms, so its cost does not grow with the corpus:
         # terms one deletion apart (most typos), else terms of the same first letter and a length
         # that a 0.8 similarity allows.
@@ -87,6 +91,8 @@ class Catalogue:
             for key in _one_deletion(term):
                 self._deletions.setdefault(key, set()).add(term)
             self._by_start.setdefault((term[:1], len(term)), []).append(term)
+        several = sorted((t for t in self._terms if " " in t), key=len, reverse=True)
+        self._phrases = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, several)) + r")(?!\w)", re.IGNORECASE) if several else None
         self._matched: dict[str, Medicine | None] = {}
         self.terms: dict[str, set[str]] = {}  # language -> word stems of every name and substance (filled by the caller)
 
@@ -109,6 +115,11 @@ class Catalogue:
             med = self._match(word)
             if med and med not in found:
                 found.append(med)
+        if self._phrases is not None and self._phrases.search(text):  # names of several words
+            for m in self._phrases.finditer(text):
+                med = self._terms[m.group(0).lower()]
+                if med not in found:
+                    found.append(med)
         return found
 
     def as_named(self, text: str) -> str:
@@ -152,6 +163,12 @@ class Catalogue:
 
 def _one_deletion(term: str) -> set[str]:
     return {term} | {term[:i] + term[i + 1 :] for i in range(len(term))}
+
+
+def substance_parts(substance: str | None) -> list[str]:
+    """The active substances of a combination ("emtricitabine / tenofovir disoproxil"), lower case."""
+    parts = re.split(r"\s*(?:/|,|\+|;|\band\b|\bog\b|\boch\b|\bund\b|\bet\b|\be\b|\by\b)\s*", (substance or "").lower())
+    return [p.strip() for p in parts if len(p.strip()) > 2]
 
 
 _WORD_RX = re.compile(r"[^\W\d_][\w-]*(?:['’]s\b)?")

@@ -12,7 +12,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from .catalogue import INN_SUFFIXES, Catalogue, Medicine
+from .catalogue import INN_SUFFIXES, Catalogue, Medicine, substance_parts
 
 _lexicon_lock = threading.Lock()
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*", re.UNICODE)
@@ -40,11 +40,12 @@ class MedicineResolver:
     def __init__(self, catalogue: Catalogue, use_lexicon: bool = True) -> None:
         self.catalogue = catalogue
         self.use_lexicon = use_lexicon
-        self._substances = {m.substance.lower(): m for m in catalogue.medicines if m.substance}
+        self._substances = [(part, m) for m in catalogue.medicines for part in substance_parts(m.substance)]
 
     def resolve(self, text: str) -> Resolution:
         found = Resolution(medicines=self.catalogue.find(text))
         covered = {w.lower() for m in found.medicines for w in (m.name, m.substance or "") if w}
+        covered |= {p for m in found.medicines for p in substance_parts(m.substance)}
         words = _WORD.findall(text)
         if self.use_lexicon and words:
             for drug, start, end in _find_drugs(words):
@@ -52,12 +53,15 @@ class MedicineResolver:
                 if written.lower() in covered or self.catalogue.find(written):
                     continue
                 substance = str(drug.get("name") or "").lower()
+                if written.islower() and len(written) <= 4 and written.lower() != substance:
+                    continue  # a short lower-case brand ("agit") is more likely a word of the question's language
                 synonyms = {str(s).lower() for s in drug.get("synonyms") or ()} | {substance}
-                twin = next((m for s, m in self._substances.items() if s in synonyms), None)
+                twins = [m for s, m in self._substances if s in synonyms]
                 if written not in found.unknown:
                     found.unknown.append(written)
-                    if twin is not None:
-                        found.same_substance.append((written, twin))
+                    for twin in twins:
+                        if (written, twin) not in found.same_substance:
+                            found.same_substance.append((written, twin))
         for word in words:
             w = word.lower()
             if (len(w) >= 6 and w.endswith(INN_SUFFIXES) and w.isalpha() and w not in covered
