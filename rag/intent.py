@@ -8,7 +8,12 @@ prior for ranking, not a filter: a question with no cue leaves every section equ
 from __future__ import annotations
 
 import re
+import threading
+import tomllib
 from functools import lru_cache
+from importlib import resources
+
+import numpy as np
 
 from .wording import languages_with_phrases, phrases
 
@@ -45,3 +50,43 @@ def section_prior(question: str, fallback: bool = True) -> dict[str, float]:
         return {}
     top = max(scores.values())
     return {k: v / top for k, v in scores.items()}
+
+
+class IntentModel:
+    """Section intent from the model, for any language: e5 similarity of the question to the prototype
+    questions of each section (prototypes.toml). Keys within `width` of the best get a share of 1."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder = embedder
+        self._keys: list[str] = []
+        self._vectors = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._vectors is None:
+                data = tomllib.loads(resources.files(__package__).joinpath("prototypes.toml").read_text(encoding="utf-8"))
+                keys, vectors = [], []
+                for key, questions in data.items():
+                    for q in questions:
+                        keys.append(key)
+                        vectors.append(self.embedder.get_query_embedding(q))
+                self._keys, self._vectors = keys, np.asarray(vectors, dtype=np.float32)
+        return self._keys, self._vectors
+
+    def prior(self, embedding: list[float], width: float) -> dict[str, float]:
+        keys, vectors = self._load()
+        sims = vectors @ np.asarray(embedding, dtype=np.float32)
+        best: dict[str, float] = {}
+        for key, s in zip(keys, sims):
+            best[key] = max(best.get(key, -1.0), float(s))
+        top = max(best.values())
+        return {k: 1.0 - (top - s) / width for k, s in best.items() if top - s < width}
+
+
+def combine(cue: dict[str, float], model: dict[str, float], cue_weight: float, model_weight: float) -> dict[str, float]:
+    """Cue and model priors as one, the strongest key at 1."""
+    keys = set(cue) | set(model)
+    mixed = {k: cue_weight * cue.get(k, 0.0) + model_weight * model.get(k, 0.0) for k in keys}
+    top = max(mixed.values(), default=0.0)
+    return {k: v / top for k, v in mixed.items() if v > 0} if top > 0 else {}

@@ -15,7 +15,7 @@ from .citations import citation_for
 from .context import AnswerContext, refusal
 from .corpus import Corpus
 from .extractive import ExtractiveAnswerer
-from .intent import section_prior
+from .intent import IntentModel, combine, section_prior
 from .language import question_language
 from .medicines import MedicineResolver
 from .postprocess import LanguagePreference, MedicineFilter, SectionIntent, TopK
@@ -42,6 +42,7 @@ class RagService:
         self.corpus = Corpus(self.store)
         self._vocab: tuple[str | None, guard.Vocabulary | None] = (None, None)
         self._medicine_resolver: MedicineResolver | None = None
+        self.intent_model = IntentModel(self.embedder)
         self.extractive = ExtractiveAnswerer(self.embedder, self.ranking)
         self.answerer: Answerer = self.extractive
         if settings.llm_base_url:
@@ -190,12 +191,21 @@ class RagService:
         if missing:
             return self._refusal(question, lang, f"{say(lang, 'no_section', medicine=', '.join(meds))} {covered}", "no_section", meds)
         embedding = self._embed_question(named_text, implied)
-        ranked = self.retrieve(text, medicines=meds, language=lang, prior=prior, query_embedding=embedding)
+        ranked = self.retrieve(text, medicines=meds, language=lang, prior=self._intent(prior, embedding),
+                               query_embedding=embedding)
         wanted = {m.lower() for m in meds}
         named = [m for m in catalogue.medicines if m.name.lower() in wanted]
         shape = guard.answer_shape(text, [m.substance for m in named if m.substance])
         subject = tuple(w for m in named for w in (m.name, m.substance) if w)
         return AnswerContext(question, text, lang, meds, prior, embedding, ranked, covered, note, shape, subject)
+
+    def _intent(self, cue_prior: dict[str, float], embedding: list[float]) -> dict[str, float]:
+        """Section intent for ranking: the phrase files' cues and the prototype questions' model signal."""
+        r = self.ranking
+        if not r.intent_model:
+            return cue_prior
+        model = self.intent_model.prior(embedding, r.intent_width)
+        return combine(cue_prior, model, r.intent_cue, r.intent_model)
 
     def _embed_question(self, text: str, implied: str) -> list[float]:
         """A question that leans on a medicine it does not name ("and how is it taken?") is embedded

@@ -38,7 +38,10 @@ class Ranking(BaseModel):
     sentence_extend: float = Field(0.05, description="A neighbour within this of the best joins the quote.")
     max_sentences: int = Field(2, description="Sentences at most in one quote.")
     intent_cue: float = Field(1.0, description="Weight of the language file's cue phrases in section intent.")
-    intent_model: float = Field(0.0, description="Weight of e5 similarity to prototype questions in section intent.")
+    intent_model: float = Field(0.0, description="Weight of e5 similarity to prototype questions in section intent "
+                                "(off: on dev it gained 1-1.5 points, on the seed questions it lost 5-13; see README).")
+    intent_width: float = Field(0.04, description="Sections whose prototype similarity is within this of the best "
+                                "share the model's intent.")
 
 
 class Settings(BaseSettings):
