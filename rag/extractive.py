@@ -118,8 +118,8 @@ def choose(
     if not ranked:
         return None
     top = ranked[0]
-    key = (top.meta.get("medicine"), top.meta.get("section"))
-    parts = [top] + [r for r in ranked[1:] if (r.meta.get("medicine"), r.meta.get("section")) == key]
+    key = (top.meta.get("source"), top.meta.get("section"))  # parts of one section of one document
+    parts = [top] + [r for r in ranked[1:] if (r.meta.get("source"), r.meta.get("section")) == key]
     quotes = [_quote(question, query_embedding, section, sentence_vectors, must_match, ranking or Ranking(), subject)
               for section in parts]
     quotes = [q for q in quotes if q is not None]

@@ -11,7 +11,7 @@ from functools import lru_cache
 from . import glossary
 from .intent import cues
 from .lexical import tokens
-from .wording import any_language_rx, asks_for, languages_with_phrases, phrases, written_rx
+from .wording import any_language_rx, asks_for, languages_with_phrases, leaflet_topics_rx, phrases, written_rx
 
 
 @lru_cache(maxsize=64)
@@ -149,10 +149,9 @@ class Vocabulary:
         return []
 
 
-def leaflet_topics(question: str) -> list[str]:
-    """Words of the question naming what package leaflets cover and overviews seldom do: storage, alcohol, pets…"""
-    rx = any_language_rx("leaflet_only")
-    return [m.group(0) for m in rx.finditer(question)] if rx else []
+def leaflet_topics(text: str) -> set[str]:
+    """Topics the text names that package leaflets cover and overviews seldom do: storage, alcohol, food, pets…"""
+    return {topic for topic, rx in leaflet_topics_rx().items() if rx.search(text)}
 
 
 def out_of_scope(question: str) -> bool:

@@ -178,11 +178,11 @@ class RagService:
             implied = ""
 
         leaflet = guard.leaflet_topics(named_text)
-        if leaflet and not self._overviews_mention(meds, leaflet, lang):
+        if leaflet and not self._overviews_write_about(meds, leaflet):
             return self._refusal(question, lang, f"{say(lang, 'leaflet_only', medicine=', '.join(meds))} {covered}",
                                  "leaflet_only", meds)
         terms = _medicine_terms(catalogue, lang)
-        if self._has_documents_in(lang):
+        if self._has_documents_in(lang, meds):
             off = known_words.off_topic(named_text, terms, has_intent=bool(section_prior(text, fallback=False)),
                                         language=lang)
             if off:
@@ -265,8 +265,11 @@ class RagService:
                 return question_language(guard.retrieval_text(str(turn.get("content", ""))), names)
         return "en"
 
-    def _has_documents_in(self, lang: str) -> bool:
-        return any(lang in m.languages for m in self.corpus.catalogue.medicines)
+    def _has_documents_in(self, lang: str, meds: list[str] | None = None) -> bool:
+        """Some overview (of these medicines, when given) is written in the question's language, so its words
+        can tell whether the corpus talks about what is asked."""
+        wanted = {m.lower() for m in meds or []}
+        return any(lang in m.languages for m in self.corpus.catalogue.medicines if not wanted or m.name.lower() in wanted)
 
     def _resolver(self) -> MedicineResolver:
         catalogue = self.corpus.catalogue
@@ -277,10 +280,14 @@ class RagService:
     def _refusal(self, question, lang, message, reason, medicines=None, retrieved=None) -> Answer:
         return refusal(question, lang, message, reason, self.mode, medicines, retrieved)
 
-    def _overviews_mention(self, meds: list[str], words: list[str], lang: str) -> bool:
-        """Some overview of these medicines uses one of the words (so it may answer after all)."""
-        rows = self.corpus.index.rows_of(meds)
-        return any((self.corpus.bm25_scores(w, lang)[rows] > 0).any() for w in words)
+    def _overviews_write_about(self, meds: list[str], topics: set[str]) -> bool:
+        """Some overview of these medicines writes about every one of the topics (so it may answer after all)."""
+        names = [m.name for m in self.corpus.catalogue.medicines if m.name.lower() in {x.lower() for x in meds}]
+        if not names:
+            return False
+        where = {"medicine": names[0]} if len(names) == 1 else {"medicine": {"$in": names}}
+        written = set().union(*(guard.leaflet_topics(n.text) for n in self.store.sections(where=where)))
+        return topics <= written
 
     def _missing_section(self, meds: list[str], prior: dict[str, float]) -> bool:
         """The question is plainly about a section that no overview of the named medicine has."""

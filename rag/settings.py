@@ -23,7 +23,7 @@ class Ranking(BaseModel):
     dense_scale: float = Field(0.03, description="Cosine difference that counts as one unit of `dense`.")
     bm25: float = Field(0.6, description="Weight of BM25, relative to the best candidate's.")
     intent: float = Field(2.0, description="Weight of the section the question asks for.")
-    language: float = Field(0.2, description="Bonus for a section in the question's language.")
+    language: float = Field(0.5, description="Bonus for a section in the question's language.")
     dense_candidates: int = Field(200, description="Sections taken from the vector search.")
     bm25_candidates: int = Field(50, description="Sections taken from BM25.")
     top_k: int = Field(5, description="Sections kept for answering.")

@@ -24,7 +24,7 @@ class Phrases:
     intent: dict[str, tuple[str, ...]]
     injection: tuple[str, ...] = ()
     out_of_scope: tuple[str, ...] = ()
-    leaflet_only: tuple[str, ...] = ()  # topics the package leaflet covers and overviews seldom do
+    leaflet_only: dict[str, tuple[str, ...]] = field(default_factory=dict)  # topic -> how questions name it
     filler: tuple[str, ...] = ()  # words that name no topic in a question about a medicine
     shape: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question cues: what the answer must hold
     written: dict[str, tuple[str, ...]] = field(default_factory=dict)  # how overviews in this language write it
@@ -40,7 +40,8 @@ def phrases(code: str) -> Phrases | None:
     return Phrases(code, dict(data.get("say", {})), dict(data.get("language_names", {})),
                    tuple(q.get("follow_up", ())), tuple(q.get("condition", ())),
                    {k: tuple(v) for k, v in data.get("intent", {}).items()},
-                   tuple(q.get("injection", ())), tuple(q.get("out_of_scope", ())), tuple(q.get("leaflet_only", ())),
+                   tuple(q.get("injection", ())), tuple(q.get("out_of_scope", ())),
+                   {k: tuple(v) for k, v in data.get("leaflet_only", {}).items()},
                    tuple(q.get("filler", ())),
                    {k: tuple(v) for k, v in data.get("shape", {}).items()},
                    {k: tuple(v) for k, v in data.get("written", {}).items()})
@@ -115,6 +116,16 @@ def written_rx(language: str, kind: str) -> re.Pattern[str] | None:
     table = phrases(language)
     patterns = table.written.get(kind, ()) if table else ()
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
+
+
+@lru_cache(maxsize=1)
+def leaflet_topics_rx() -> dict[str, re.Pattern[str]]:
+    """Topic -> one expression of every phrase file's words for it (questions and overviews may differ in language)."""
+    patterns: dict[str, list[str]] = {}
+    for code in languages_with_phrases():
+        for topic, words in phrases(code).leaflet_only.items():
+            patterns.setdefault(topic, []).extend(words)
+    return {t: re.compile("|".join(f"(?:{p})" for p in ps), re.IGNORECASE) for t, ps in patterns.items()}
 
 
 @lru_cache(maxsize=8)
