@@ -1,0 +1,115 @@
+"""The answer chain in llama-index terms, and what the quote must hold: over the four seeds, real store and model."""
+
+from __future__ import annotations
+
+import pytest
+from llama_index.core.schema import NodeWithScore, QueryBundle
+
+from rag.catalogue import Catalogue
+from rag.postprocess import LanguagePreference, MedicineFilter, SectionIntent, TopK
+from rag.retriever import ScoredSection, SectionRetriever
+
+
+def test_the_retriever_is_a_llama_index_retriever_of_scored_nodes(service):
+    service.corpus.refresh()
+    retriever = SectionRetriever(service.corpus, service.embedder, service.ranking, ["Lumykras"])
+    nodes = retriever.retrieve("Vilken dos av Lumykras rekommenderas?")  # llama-index's own entry point
+    assert nodes and all(isinstance(n, NodeWithScore) and isinstance(n, ScoredSection) for n in nodes)
+    assert {n.node.metadata["medicine"] for n in nodes} == {"Lumykras"}
+    assert [n.score for n in nodes] == sorted((n.score for n in nodes), reverse=True)
+
+
+def test_postprocessors_add_section_and_language_and_keep_other_medicines_out(service):
+    service.corpus.refresh()
+    bundle = QueryBundle("How often is Conexxence given?")
+    nodes = SectionRetriever(service.corpus, service.embedder, service.ranking).retrieve(bundle)
+    assert {n.node.metadata["medicine"] for n in nodes} > {"Conexxence"}  # no medicine filter: all of them
+    kept = MedicineFilter(medicines=["Conexxence"]).postprocess_nodes(nodes, query_bundle=bundle)
+    assert kept and {n.node.metadata["medicine"] for n in kept} == {"Conexxence"}
+    before = {n.node.node_id: n.score for n in kept}
+    kept = SectionIntent(prior={"how_used": 1.0}, weight=2.0).postprocess_nodes(kept, query_bundle=bundle)
+    kept = LanguagePreference(language="en", weight=0.5).postprocess_nodes(kept, query_bundle=bundle)
+    for n in kept:
+        bonus = 2.0 * (n.node.metadata["section"] == "how_used") + 0.5 * (n.node.metadata["language"] == "en")
+        assert n.score == pytest.approx(before[n.node.node_id] + bonus)
+    top = TopK(k=1).postprocess_nodes(kept, query_bundle=bundle)
+    assert [(t.node.metadata["section"], t.node.metadata["language"]) for t in top] == [("how_used", "en")]
+
+
+def test_ranking_weights_come_from_the_settings(make_settings, monkeypatch):
+    monkeypatch.setenv("RANKING__INTENT", "0.5")
+    monkeypatch.setenv("RANKING__SECTION_DENSE", "0.9")
+    ranking = make_settings().ranking
+    assert (ranking.intent, ranking.section_dense) == (0.5, 0.9)
+
+
+@pytest.mark.parametrize("question,must_hold", [
+    ("Wie oft wird Conexxence gegeben?", ("var sjätte månad", "every 6 months")),  # frequency, German question
+    ("Hoe vaak wordt Conexxence gegeven?", ("var sjätte månad", "every 6 months")),  # Dutch: question phrases only
+    ("Quelle est la substance active d'Opzelura ?", ("ruxolitinib",)),  # substance; elided article split off
+    ("Welchen Wirkstoff enthält Lumykras?", ("sotorasib",)),
+])
+def test_the_quote_holds_what_the_question_asks_for(service, question, must_hold):
+    a = service.answer(question)
+    assert not a.refused, a.answer
+    assert any(m in a.citations[0].quote for m in must_hold), a.citations[0].quote
+
+
+def test_a_medicine_asked_about_by_its_substance_is_answered_with_its_use_not_its_substance(service):
+    a = service.answer("What is sotorasib used for?")
+    assert not a.refused and a.citations[0].medicine == "Lumykras"
+    assert "lungcancer" in a.citations[0].quote and "aktiva substansen" not in a.citations[0].quote
+
+
+@pytest.mark.parametrize("question", [
+    "Should Lumykras be taken with food?",
+    "Kann ich mein Auto fahren, wenn ich Lumykras nehme?",
+    "How should Opzelura cream be stored?",
+    "Puis-je donner Opzelura à mon chien ?",
+])
+def test_leaflet_topics_the_overview_does_not_write_about_are_refused_with_a_pointer(service, question):
+    a = service.answer(question)
+    assert a.refused and a.reason == "leaflet_only" and a.citations == []
+
+
+LEAFLET_TOPIC = """EMA/111111/2024
+Storavir (storavirin)
+
+What is Storavir and what is it used for?
+Storavir is a medicine used to treat shingles in adults.
+
+How is Storavir used?
+Storavir is available as tablets. The recommended dose is one tablet twice a day with food. The tablets must be
+stored in a refrigerator at 2 to 8 degrees.
+"""
+
+
+def test_a_leaflet_topic_the_overview_does_write_about_is_answered(make_settings, tmp_path):
+    from ingest.pipeline import ingest
+    from rag.service import RagService
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "storavir_en.txt").write_text(LEAFLET_TOPIC, encoding="utf-8")
+    settings = make_settings()
+    assert ingest([docs], settings).exit_code == 0
+    service = RagService(settings)
+    a = service.answer("Should Storavir be taken with food?")
+    assert not a.refused and "with food" in a.citations[0].quote
+    german = service.answer("Soll Storavir mit dem Essen eingenommen werden?")  # other language, same topic
+    assert not german.refused and "with food" in german.citations[0].quote
+
+
+def test_names_of_several_words_and_one_substance_of_a_combination_find_their_medicine():
+    catalogue = Catalogue([
+        {"medicine": "Luxturna", "substance": "voretigene neparvovec", "language": "en", "source": "l.txt"},
+        {"medicine": "Truvada", "substance": "emtricitabine / tenofovir disoproxil", "language": "en", "source": "t.txt"},
+        {"medicine": "Prolia", "substance": "denosumab", "language": "en", "source": "p.txt"},
+        {"medicine": "Conexxence", "substance": "denosumab", "language": "en", "source": "c.txt"},
+    ])
+    assert [m.name for m in catalogue.find("What is voretigene neparvovec used for?")] == ["Luxturna"]
+    assert [m.name for m in catalogue.find("What is emtricitabine used for?")] == ["Truvada"]
+    assert [m.name for m in catalogue.find("Quel est le dosage de l'Prolia ?")] == ["Prolia"]
+    assert catalogue.as_named("What is emtricitabine used for?") == "What is Truvada used for?"
+    assert catalogue.as_named("How often is conexence given?") == "How often is Conexxence given?"
+    assert catalogue.as_named("What is denosumab used for?") == "What is denosumab used for?"  # two medicines have it
