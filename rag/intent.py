@@ -31,19 +31,25 @@ def _cues() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+@lru_cache(maxsize=1)
+def _cue_patterns() -> tuple[tuple[str, re.Pattern[str], float], ...]:
+    """(key, pattern, weight) per cue, compiled once. "word=" matches that whole word only; other cues match
+    word starts; phrases say more than single words."""
+    out = []
+    for key, words in cues().items():
+        for cue in words:
+            pattern = r"(?<![\w])" + re.escape(cue.rstrip("=")) + (r"(?![\w])" if cue.endswith("=") else "")
+            out.append((key, re.compile(pattern), 1.0 + 0.5 * cue.count(" ")))
+    return tuple(out)
+
+
 def section_prior(question: str, fallback: bool = True) -> dict[str, float]:
     """Section key -> weight in [0, 1]; the best-cued key gets 1."""
     q = " " + re.sub(r"\s+", " ", question.lower()) + " "
     scores: dict[str, float] = {}
-    for key, words in cues().items():
-        hits = 0.0
-        for cue in words:
-            # "word=" matches that whole word only; other cues match word starts.
-            pattern = r"(?<![\w])" + re.escape(cue.rstrip("=")) + (r"(?![\w])" if cue.endswith("=") else "")
-            if re.search(pattern, q):
-                hits += 1.0 + 0.5 * cue.count(" ")  # phrases say more than single words
-        if hits:
-            scores[key] = hits
+    for key, pattern, weight in _cue_patterns():
+        if pattern.search(q):
+            scores[key] = scores.get(key, 0.0) + weight
     if not scores:
         if fallback and re.match(r"\s*(?:what is|what's|vad är)\b", q):
             return {"what_is": 1.0}
