@@ -141,17 +141,19 @@ class Index:
     def words(self) -> dict[str, int]:
         """Every word of the corpus -> how many medicines' overviews use it."""
         if self._words is None:
-            lines = _read_lines(self.folder / "words.txt") if self.folder else []
-            self._words = {w: int(n) for w, _, n in (line.partition("\t") for line in lines) if w}
+            self._words = self._counts("words.txt")
         return self._words
 
     @property
     def tokens(self) -> dict[str, int]:
         """Every BM25 token of the corpus -> how many medicines' overviews have it."""
         if self._tokens is None:
-            lines = _read_lines(self.folder / "tokens.txt") if self.folder else []
-            self._tokens = {w: int(n) for w, _, n in (line.partition("\t") for line in lines) if w}
+            self._tokens = self._counts("tokens.txt")
         return self._tokens
+
+    def _counts(self, name: str) -> dict[str, int]:
+        lines = _read_lines(self.folder / name) if self.folder else []
+        return {w: int(n) for w, _, n in (line.partition("\t") for line in lines) if w}
 
     @property
     def languages(self) -> list[str]:
