@@ -35,7 +35,7 @@ from .corpus_factory import (
 QUESTION = "How often is Conexxence given?"
 # (documents reported by the progress bar, then seconds to wait): spread so the kills land at
 # different moments of embedding and writing one document.
-KILL_POINTS = ((4, 0.2), (16, 1.3), (29, 2.4))
+KILL_POINTS = ((3, 0.2), (10, 1.3), (18, 2.4))
 
 
 class ProgressWatcher:
@@ -104,9 +104,9 @@ def test_sigkill_while_embedding_leaves_a_working_store_and_a_rerun_converges(ma
     settings = make_settings()
     seeded_store(settings)
     corpus = tmp_path / "corpus"
-    files = synthetic_corpus(corpus, 50)
+    files = synthetic_corpus(corpus, 30)
     expected = expected_ids(files, settings)
-    assert len(expected) == 50
+    assert len(expected) == 30
     seeds = seed_ids(settings)
     all_expected = seeds | set().union(*expected.values())
 
