@@ -296,7 +296,7 @@ def _stats(ms: list[float]) -> dict:
     return {"p50": round(percentile(ms, 50), 1), "p95": round(percentile(ms, 95), 1)}
 
 
-def run_tier(root: Path, target: int, embed_limit: int, pool: VectorPool) -> dict:
+def run_tier(root: Path, target: int, embed_limit: int, pool: VectorPool, keep: Path | None = None) -> dict:
     from .synth import generate
 
     settings = eval_settings(root / f"tier{target}" / "store")
@@ -316,6 +316,10 @@ def run_tier(root: Path, target: int, embed_limit: int, pool: VectorPool) -> dic
     log(f"tier {target}: answers in a fresh process")
     result["answer"] = answers_in_fresh_process(settings, names)
     result["medicines_asked"] = names
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(settings.store_dir), str(keep / f"tier{target}"))
+        result["kept_store"] = str(keep / f"tier{target}")
     shutil.rmtree(root / f"tier{target}", ignore_errors=True)
     return result
 
@@ -356,7 +360,8 @@ def load_average() -> list[float] | None:
         return None
 
 
-def run(tiers: list[int], embed_limit: int, on_tier=None, compare_docs: int = 0, rounds: int = 2) -> dict:
+def run(tiers: list[int], embed_limit: int, on_tier=None, compare_docs: int = 0, rounds: int = 2,
+        keep: Path | None = None) -> dict:
     from rag.embedder import get_embedder
     from rag.settings import Settings
 
@@ -375,7 +380,7 @@ def run(tiers: list[int], embed_limit: int, on_tier=None, compare_docs: int = 0,
             if on_tier:
                 on_tier(result)
         for target in tiers:
-            tier = run_tier(root, target, embed_limit, pool)
+            tier = run_tier(root, target, embed_limit, pool, keep)
             tier["load_average_after"] = load_average()
             result["tiers"].append(tier)
             if on_tier:
@@ -448,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--compare-ingest", type=int, default=0, metavar="DOCS",
                    help="also ingest DOCS generated documents with the previous and the current settings, side by side")
     p.add_argument("--rounds", type=int, default=2, help="rounds of --compare-ingest (default 2)")
+    p.add_argument("--keep", type=Path, metavar="DIR", help="keep each tier's store in DIR/tierN (to profile it)")
     p.add_argument("--json", type=Path, help="write the figures here")
     p.add_argument("--markdown", type=Path, help="write the table here")
     args = p.parse_args(argv)
@@ -471,7 +477,8 @@ def main(argv: list[str] | None = None) -> int:
                 path.write_text(text, encoding="utf-8")
                 log(f"wrote {path}")
 
-    result = run(tiers, args.embed_limit, on_tier=write, compare_docs=args.compare_ingest, rounds=args.rounds)
+    result = run(tiers, args.embed_limit, on_tier=write, compare_docs=args.compare_ingest, rounds=args.rounds,
+                 keep=args.keep)
     print(markdown(result))
     return 0
 
