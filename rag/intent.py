@@ -26,17 +26,24 @@ def _cues() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+@lru_cache(maxsize=1)
+def _cue_patterns() -> tuple[tuple[str, tuple[tuple[re.Pattern[str], float], ...]], ...]:
+    """Per section key, each cue compiled once, with its weight: phrases say more than single words."""
+    out = []
+    for key, words in cues().items():
+        # "word=" matches that whole word only; other cues match word starts.
+        patterns = tuple((re.compile(r"(?<![\w])" + re.escape(cue.rstrip("=")) + (r"(?![\w])" if cue.endswith("=") else "")),
+                          1.0 + 0.5 * cue.count(" ")) for cue in words)
+        out.append((key, patterns))
+    return tuple(out)
+
+
 def section_prior(question: str, fallback: bool = True) -> dict[str, float]:
     """Section key -> weight in [0, 1]; the best-cued key gets 1."""
     q = " " + re.sub(r"\s+", " ", question.lower()) + " "
     scores: dict[str, float] = {}
-    for key, words in cues().items():
-        hits = 0.0
-        for cue in words:
-            # "word=" matches that whole word only; other cues match word starts.
-            pattern = r"(?<![\w])" + re.escape(cue.rstrip("=")) + (r"(?![\w])" if cue.endswith("=") else "")
-            if re.search(pattern, q):
-                hits += 1.0 + 0.5 * cue.count(" ")  # phrases say more than single words
+    for key, patterns in _cue_patterns():
+        hits = sum(weight for rx, weight in patterns if rx.search(q))
         if hits:
             scores[key] = hits
     if not scores:
