@@ -38,7 +38,7 @@ eval: model
 	$(BIN)/python -m eval --baseline --report reports/
 
 bench: model
-	$(BIN)/python -m eval.bench --json reports/bench.json --markdown reports/bench.md
+	$(BIN)/python -m eval.bench --compare-ingest 24 --json reports/bench.json --markdown reports/bench.md
 
 clean:
 	rm -rf $(VENV) store var reports .pytest_cache

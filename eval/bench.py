@@ -1,25 +1,37 @@
 """python -m eval.bench [--tiers 35,3500,40000] [--json OUT] [--markdown OUT]
 
 Per tier of stored sections: ingest throughput, then — in a freshly started process, as an app
-after a restart — the first question's latency, answer() p50/p95 the first time each question
-is asked and repeated, and the process's peak RSS. Tier 35 is the seed corpus; larger tiers are
-generated from it (eval.synth, about 8.75 sections a document).
+after a restart — the first question's latency, the app's start-up warm-up, answer() p50/p95 the
+first time each question is asked and repeated, where the time of an answer goes (Chroma, BM25,
+fetching candidates, the rest), and the process's peak RSS. Tier 35 is the seed corpus; larger
+tiers are generated from it (eval.synth, about 8.75 sections a document). Every store is temporary.
 
-Embedding 40,000 sections takes about half an hour on 2 cores, so generated tiers above
---embed-limit sections embed each distinct text once: a generated text differs from its seed only
-in names and numbers, and those repeats reuse the seed text's vector. The output says so; their
-ingest figures then measure parsing and storing, not the model. Every store is temporary.
+Tiers up to --embed-limit sections (default 3,500) embed every section and every sentence with the
+model: their ingest figures are real. Embedding 40,000 sections that way takes over an hour on 2
+cores, so a larger tier is built from variants: every document still goes through the real ingest
+(parse, store writes, side index), but a text the model has embedded in this run (in a smaller
+tier) gets that vector, and any other text gets the real vector of the same seed text in another
+generated document (a text differs from its seed only in names and numbers), perturbed by random
+noise as large as the spread between those real renamed copies, so no two stored vectors are the
+same. Its ingest figures measure parsing and storing, not the model; the query path is the
+product's own (RagService.answer over the real Chroma store and side index).
+
+--compare-ingest ingests one small generated corpus with the previous settings (EMBED_QUANTIZATION=q4,
+EMBED_BATCH_SIZE=4) and the current ones, alternating, each into a fresh store, in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
 import platform
 import re
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,6 +81,14 @@ def machine() -> dict:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory. On Linux from VmHWM: ru_maxrss of a process started by
+    another counts the parent's memory at the fork (the bench's own, gigabytes after a large ingest)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     # ru_maxrss is in KiB on Linux, bytes on macOS
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(rss / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
@@ -78,16 +98,52 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-class ReusingEmbedder:
-    """The real embedder, but a text that differs from one already embedded only in generated
-    names and numbers gets that text's vector (see the module docstring)."""
+_GENERATED = re.compile(r"Medname\d{4,}|substance\d{4,}|EMA/\d{6}/\d{4}|EMEA/H/C/\d{6}", re.IGNORECASE)
 
-    _GENERATED = re.compile(r"Medname\d{4,}|substance\d{4,}|EMA/\d{6}/\d{4}|EMEA/H/C/\d{6}", re.IGNORECASE)
 
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.cache: dict[str, list[float]] = {}
-        self.embedded = self.reused = 0
+def seed_key(text: str) -> str:
+    """A generated text with its generated names and numbers taken out: the same for every copy of one seed text."""
+    return _GENERATED.sub("#", text)
+
+
+class VectorPool:
+    """Every vector the model computed in this run, by text and by seed text."""
+
+    def __init__(self) -> None:
+        self.by_text: dict[str, object] = {}
+        self.by_key: dict[str, list] = {}
+        self._noise: float | None = None
+
+    def add(self, text: str, vector) -> None:
+        if text not in self.by_text:
+            self.by_text[text] = vector
+            self.by_key.setdefault(seed_key(text), []).append(vector)
+            self._noise = None
+
+    def noise(self) -> float:
+        """Noise scale whose perturbed copies of one vector are as similar to each other as real
+        renamed copies of one seed text are (median cosine over seed texts with two copies)."""
+        if self._noise is None:
+            import numpy as np
+
+            cosines = [float(np.dot(v[0], v[1])) for v in self.by_key.values() if len(v) >= 2]
+            c = min(statistics.median(cosines), 0.9999) if cosines else 0.99
+            # two copies v + s*g1, v + s*g2 (g ~ N(0, I/d)) have cosine 1 / (1 + s^2)
+            self._noise = math.sqrt(1 / c - 1)
+        return self._noise
+
+
+def _seed_of(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+class BenchEmbedder:
+    """The real embedder, recording what it computes into the pool; with `variants`, a text the
+    pool lacks gets a perturbed real vector of its seed text instead (see the module docstring)."""
+
+    def __init__(self, inner, pool: VectorPool, variants: bool) -> None:
+        self.inner, self.pool, self.variants = inner, pool, variants
+        self.embedded = self.exact = self.perturbed = 0
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -95,25 +151,46 @@ class ReusingEmbedder:
     def passages(self, texts: list[str]):
         import numpy as np
 
-        keys = [self._GENERATED.sub("#", t) for t in texts]
-        todo = sorted({k: t for k, t in zip(keys, texts) if k not in self.cache}.items())
-        if todo:
-            for (k, _), v in zip(todo, self.inner.passages([t for _, t in todo])):
-                self.cache[k] = v
+        pool = self.pool
+        if not self.variants:  # what ingest does, recorded
+            vectors = self.inner.passages(texts)
+            for t, v in zip(texts, vectors):
+                pool.add(t, v)
+            self.embedded += len(texts)
+            return vectors
+        todo = [t for t in dict.fromkeys(texts) if t not in pool.by_text and not pool.by_key.get(seed_key(t))]
+        if todo:  # a seed text no smaller tier embedded: once, for real
+            for t, v in zip(todo, self.inner.passages(todo)):
+                pool.add(t, v)
         self.embedded += len(todo)
-        self.reused += len(texts) - len(todo)
-        return np.asarray([self.cache[k] for k in keys], dtype=np.float32)
+        out = np.empty((len(texts), 0), np.float32)
+        for row, t in enumerate(texts):
+            v = pool.by_text.get(t)
+            if v is None:
+                rng = np.random.default_rng(_seed_of(t))
+                copies = pool.by_key[seed_key(t)]
+                base = copies[int(rng.integers(len(copies)))]
+                v = base + pool.noise() * rng.standard_normal(base.shape[0]).astype(np.float32) / math.sqrt(base.shape[0])
+                v = v / np.linalg.norm(v)
+                self.perturbed += 1
+            elif t not in todo:
+                self.exact += 1
+            if out.shape[1] == 0:
+                out = np.empty((len(texts), v.shape[0]), np.float32)
+            out[row] = v
+        return out
 
     def get_text_embedding_batch(self, texts: list[str], **_) -> list[list[float]]:
         return self.passages(texts).tolist()
 
 
-def bench_ingest(corpus: Path, settings, label: str, reuse: bool) -> dict:
+def bench_ingest(corpus: Path, settings, label: str, pool: VectorPool | None = None, variants: bool = False) -> dict:
+    """Ingest the corpus into a new store; without a pool the embedder is used as it is."""
     import rag.embedder as embedder_module
     from ingest.pipeline import ingest
 
     real = embedder_module.get_embedder(settings)
-    embedder = ReusingEmbedder(real) if reuse else real
+    embedder = BenchEmbedder(real, pool, variants) if pool is not None else real
     total = sum(1 for p in corpus.rglob("*") if p.is_file() and p.name != "SOURCES.md")
     done = [0]
     start = time.perf_counter()
@@ -136,17 +213,51 @@ def bench_ingest(corpus: Path, settings, label: str, reuse: bool) -> dict:
     out = {
         "documents": len(docs), "sections": len(sections), "tokens": tokens, "skipped": len(report.skipped),
         "wall_s": round(wall, 2), "sections_per_s": round(len(sections) / wall, 2),
-        "tokens_per_s": round(tokens / wall, 1), "store_count": report.store_count, "vectors_reused": reuse,
+        "tokens_per_s": round(tokens / wall, 1), "store_count": report.store_count, "variants": variants,
+        "embed_quantization": settings.embed_quantization, "embed_batch_size": settings.embed_batch_size,
     }
-    if reuse:
-        out["texts_embedded"], out["texts_reused"] = embedder.embedded, embedder.reused
+    if isinstance(embedder, BenchEmbedder):
+        out["texts_embedded"] = embedder.embedded
+        out["texts_reused_exact"], out["texts_perturbed"] = embedder.exact, embedder.perturbed
+        if variants:
+            out["noise"] = round(pool.noise(), 4)
+            out["noise_cosine_to_source"] = round(1 / math.sqrt(1 + pool.noise() ** 2), 4)
     return out
 
 
+class _Stopwatch:
+    """Time spent in some methods of one service, per answer (wrapped on the instances only)."""
+
+    PARTS = ("dense", "bm25", "fetch")
+
+    def __init__(self, service) -> None:
+        self.spent = dict.fromkeys(self.PARTS, 0.0)
+        self._wrap(service.store, "query", "dense")  # Chroma's vector search, with the medicine filter
+        self._wrap(service.retriever, "bm25_scores", "bm25")  # BM25 over every section
+        self._wrap(service.store, "sections", "fetch")  # candidates BM25 found that the dense search did not
+
+    def _wrap(self, obj, name: str, part: str) -> None:
+        inner = getattr(obj, name)
+
+        def timed(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.spent[part] += time.perf_counter() - t
+
+        setattr(obj, name, timed)
+
+    def reset(self) -> None:
+        self.spent = dict.fromkeys(self.PARTS, 0.0)
+
+
 def bench_answers(settings, names: dict[str, str]) -> dict:
-    """In a process that has just started: the first question, then every question twice."""
+    """In a process that has just started: the first question, the app's start-up warm-up, then
+    every question twice."""
     started = time.perf_counter()
     from rag.service import RagService
+    from ui.warm import warm
 
     service = RagService(settings)
     questions = [q.format(**names) for q in QUESTIONS]
@@ -154,19 +265,27 @@ def bench_answers(settings, names: dict[str, str]) -> dict:
     service.answer(questions[1])
     first_question = time.perf_counter() - t
     since_start = time.perf_counter() - started
+    warm_up = warm(service)  # what the app does at start: the drug dictionary, indexes, model
+    watch = _Stopwatch(service)
 
-    def timed() -> list[float]:
-        out = []
+    def timed() -> tuple[list[float], dict[str, list[float]]]:
+        out, parts = [], {p: [] for p in (*_Stopwatch.PARTS, "rest")}
         for q in questions:
+            watch.reset()
             t = time.perf_counter()
             service.answer(q)
-            out.append((time.perf_counter() - t) * 1000)
-        return out
+            total = (time.perf_counter() - t) * 1000
+            out.append(total)
+            for p in _Stopwatch.PARTS:
+                parts[p].append(watch.spent[p] * 1000)
+            parts["rest"].append(total - sum(watch.spent.values()) * 1000)
+        return out, parts
 
-    first, repeat = timed(), timed()
+    (first, parts), (repeat, _) = timed(), timed()
     return {"questions": len(questions), "first_question_ms": round(first_question * 1000, 1),
-            "start_to_first_answer_ms": round(since_start * 1000, 1), "latency_ms": _stats(first),
-            "latency_ms_repeat": _stats(repeat), "peak_rss_mb": peak_rss_mb()}
+            "start_to_first_answer_ms": round(since_start * 1000, 1), "warm_up_ms": round(warm_up * 1000, 1),
+            "latency_ms": _stats(first), "latency_ms_repeat": _stats(repeat),
+            "parts_ms_first_time": {p: _stats(v) for p, v in parts.items()}, "peak_rss_mb": peak_rss_mb()}
 
 
 def answers_in_fresh_process(settings, names: dict[str, str]) -> dict:
@@ -185,7 +304,7 @@ def _stats(ms: list[float]) -> dict:
     return {"p50": round(percentile(ms, 50), 1), "p95": round(percentile(ms, 95), 1)}
 
 
-def run_tier(root: Path, target: int, embed_limit: int) -> dict:
+def run_tier(root: Path, target: int, embed_limit: int, pool: VectorPool, keep: Path | None = None) -> dict:
     from .synth import generate
 
     settings = eval_settings(root / f"tier{target}" / "store")
@@ -198,56 +317,139 @@ def run_tier(root: Path, target: int, embed_limit: int) -> dict:
         docs = generate(corpus, n_docs)
         middle = docs[len(docs) // 2:] + docs
         names = {m: next(d.medicine for d in middle if d.seed_medicine == m) for m in SEED_MEDICINES}
-    reuse = target > embed_limit
-    log(f"tier {target}: ingest" + (" (vectors of repeated texts reused)" if reuse else ""))
-    result = {"target_sections": target, "ingest": bench_ingest(corpus, settings, f"tier {target}", reuse)}
+    variants = target > embed_limit
+    log(f"tier {target}: ingest" + (" (variants: vectors of real embeddings, perturbed)" if variants else ""))
+    result = {"target_sections": target,
+              "ingest": bench_ingest(corpus, settings, f"tier {target}", pool, variants)}
     log(f"tier {target}: answers in a fresh process")
     result["answer"] = answers_in_fresh_process(settings, names)
     result["medicines_asked"] = names
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(settings.store_dir), str(keep / f"tier{target}"))
+        result["kept_store"] = str(keep / f"tier{target}")
+    shutil.rmtree(root / f"tier{target}", ignore_errors=True)
     return result
 
 
-def run(tiers: list[int], embed_limit: int, on_tier=None) -> dict:
+# The settings ingest ran with before int8 weights and one text per call became the default.
+PREVIOUS = {"embed_quantization": "q4", "embed_batch_size": 4}
+
+
+def compare_ingest(root: Path, n_docs: int, rounds: int) -> dict:
+    """The same generated corpus ingested with the previous and the current settings, alternating."""
+    from rag.embedder import get_embedder
+
+    from .synth import generate
+
+    corpus = root / "compare" / "corpus"
+    generate(corpus, n_docs)
+    current = eval_settings(root / "compare" / "store")
+    configs = {"previous": current.model_copy(update=PREVIOUS), "current": current}
+    for s in configs.values():
+        get_embedder(s).get_text_embedding("warm-up")  # model load is not ingest time
+    runs: dict[str, list[dict]] = {k: [] for k in configs}
+    for r in range(rounds):
+        for label, s in configs.items():
+            store = root / "compare" / f"store-{label}-{r}"
+            log(f"compare ingest, round {r + 1}: {label} settings")
+            runs[label].append(bench_ingest(corpus, s.model_copy(update={"store_dir": store}), label))
+            shutil.rmtree(store, ignore_errors=True)
+    ratios = [c["tokens_per_s"] / p["tokens_per_s"] for p, c in zip(runs["previous"], runs["current"])]
+    return {"documents": n_docs, "settings": {k: {"embed_quantization": s.embed_quantization,
+                                                  "embed_batch_size": s.embed_batch_size} for k, s in configs.items()},
+            "runs": runs, "ratio_per_round": [round(x, 2) for x in ratios]}
+
+
+def load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def run(tiers: list[int], embed_limit: int, on_tier=None, compare_docs: int = 0, rounds: int = 2,
+        keep: Path | None = None) -> dict:
     from rag.embedder import get_embedder
     from rag.settings import Settings
 
     s = Settings()
     result: dict = {"machine": machine(), "embed_quantization": s.embed_quantization,
-                    "embed_batch_size": s.embed_batch_size, "embed_limit": embed_limit, "tiers": []}
+                    "embed_batch_size": s.embed_batch_size, "embed_limit": embed_limit,
+                    "load_average_at_start": load_average(), "tiers": []}
+    pool = VectorPool()
     with tempfile.TemporaryDirectory(prefix="ema-bench-") as tmp:
         root = Path(tmp)
         get_embedder(eval_settings(root / "warm")).get_text_embedding("warm-up")  # model load is not ingest time
+        import chromadb  # noqa: F401  (nor is importing the store's library)
+
+        if compare_docs:
+            result["compare_ingest"] = compare_ingest(root, compare_docs, rounds)
+            if on_tier:
+                on_tier(result)
         for target in tiers:
-            result["tiers"].append(run_tier(root, target, embed_limit))
+            tier = run_tier(root, target, embed_limit, pool, keep)
+            tier["load_average_after"] = load_average()
+            result["tiers"].append(tier)
             if on_tier:
                 on_tier(result)  # figures so far, in case a larger tier does not finish
+    result["load_average_at_end"] = load_average()
     return result
 
 
 def markdown(result: dict) -> str:
     tiers = result["tiers"]
-    head = "| | " + " | ".join(f"{t['ingest']['sections']:,} sections" for t in tiers) + " |"
-    lines = [head, "|---|" + "---:|" * len(tiers)]
+    lines: list[str] = []
 
     def row(label: str, values) -> None:
         lines.append(f"| {label} | " + " | ".join(values) + " |")
 
-    row("documents", [f"{t['ingest']['documents']:,}" for t in tiers])
-    row("ingest tokens/s", [f"{t['ingest']['tokens_per_s']:,.0f}" + (" *" if t["ingest"]["vectors_reused"] else "")
-                            for t in tiers])
-    row("ingest wall time", [f"{t['ingest']['wall_s']:,.0f} s" for t in tiers])
-    row("first question after start", [f"{t['answer']['first_question_ms']:,.0f} ms" for t in tiers])
-    row("start to first answer", [f"{t['answer']['start_to_first_answer_ms']:,.0f} ms" for t in tiers])
-    for key, label in (("latency_ms", "first time"), ("latency_ms_repeat", "repeated")):
-        row(f"answer p50 / p95, {label}", [f"{t['answer'][key]['p50']:.0f} / {t['answer'][key]['p95']:.0f} ms"
-                                           for t in tiers])
-    row("peak RSS of the answering process", [f"{t['answer']['peak_rss_mb']:,.0f} MB" for t in tiers])
+    if tiers:
+        lines += ["| | " + " | ".join(f"{t['ingest']['sections']:,} sections" for t in tiers) + " |",
+                  "|---|" + "---:|" * len(tiers)]
+        row("documents", [f"{t['ingest']['documents']:,}" for t in tiers])
+        row("vectors", ["variants *" if t["ingest"]["variants"] else "all embedded" for t in tiers])
+        row("ingest tokens/s", [f"{t['ingest']['tokens_per_s']:,.0f}" + (" *" if t["ingest"]["variants"] else "")
+                                for t in tiers])
+        row("ingest wall time", [f"{t['ingest']['wall_s']:,.0f} s" for t in tiers])
+        row("first question after start (cold)", [f"{t['answer']['first_question_ms']:,.0f} ms" for t in tiers])
+        row("process start to first answer", [f"{t['answer']['start_to_first_answer_ms']:,.0f} ms" for t in tiers])
+        row("app start-up warm-up", [f"{t['answer']['warm_up_ms']:,.0f} ms" for t in tiers])
+        for key, label in (("latency_ms", "first time"), ("latency_ms_repeat", "repeated")):
+            row(f"answer p50 / p95, {label}", [f"{t['answer'][key]['p50']:.0f} / {t['answer'][key]['p95']:.0f} ms"
+                                               for t in tiers])
+        parts = (("dense", "Chroma vector search"), ("bm25", "BM25 over every section"),
+                 ("fetch", "fetching BM25-only candidates"), ("rest", "everything else"))
+        for key, label in parts:
+            row(f"of which {label}, p50 / p95", [
+                f"{t['answer']['parts_ms_first_time'][key]['p50']:.1f} / {t['answer']['parts_ms_first_time'][key]['p95']:.1f} ms"
+                for t in tiers])
+        row("peak RSS of the answering process", [f"{t['answer']['peak_rss_mb']:,.0f} MB" for t in tiers])
+        row("load average after the tier", [", ".join(map(str, t.get("load_average_after") or ["?"])) for t in tiers])
     m = result["machine"]
     notes = [f"\nMachine: {m['cpu_count']} CPUs, {m['ram_gb']} GB RAM, {m['platform']}, Python {m['python']}; "
-             f"EMBED_QUANTIZATION={result['embed_quantization']}, EMBED_BATCH_SIZE={result['embed_batch_size']}."]
-    if any(t["ingest"]["vectors_reused"] for t in tiers):
-        notes.append("* vectors of repeated generated texts reused (each distinct text embedded once): "
-                     "this figure measures parsing and storing, not embedding.")
+             f"EMBED_QUANTIZATION={result['embed_quantization']}, EMBED_BATCH_SIZE={result['embed_batch_size']}; "
+             f"load average at start {result.get('load_average_at_start')}, at end {result.get('load_average_at_end')}."]
+    variant = [t for t in tiers if t["ingest"]["variants"]]
+    if variant:
+        i = variant[0]["ingest"]
+        notes.append(f"* built from variants: every document parsed, stored and indexed by the real ingest; "
+                     f"{i['texts_reused_exact']:,} texts got the vector the model computed for them in a smaller tier, "
+                     f"{i['texts_perturbed']:,} the real vector of the same seed text in another generated document "
+                     f"plus noise (cosine {i['noise_cosine_to_source']} to it, as far apart as real renamed copies), "
+                     f"{i['texts_embedded']:,} were embedded. Its ingest figures measure parsing and storing, not the model.")
+    notes.append("Answer parts are the first-time pass; the first question and the warm-up are outside the two passes.")
+    compare = result.get("compare_ingest")
+    if compare:
+        prev, cur = compare["settings"]["previous"], compare["settings"]["current"]
+        notes += ["", f"Ingest side by side ({compare['documents']} generated documents, every section and sentence "
+                      "embedded, model loaded before the clock, alternating):", "",
+                  "| round | previous: " + f"{prev['embed_quantization']}, batch {prev['embed_batch_size']}" +
+                  " | current: " + f"{cur['embed_quantization']}, batch {cur['embed_batch_size']}" + " | ratio |",
+                  "|---|---:|---:|---:|"]
+        for n, (p, c, r) in enumerate(zip(compare["runs"]["previous"], compare["runs"]["current"],
+                                          compare["ratio_per_round"]), start=1):
+            notes.append(f"| {n} | {p['tokens_per_s']:,.0f} tokens/s | {c['tokens_per_s']:,.0f} tokens/s | {r:.2f}× |")
     return "\n".join(lines + notes) + "\n"
 
 
@@ -255,7 +457,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__.split("\n\n")[1])
     p.add_argument("--tiers", default="35,3500,40000", help="stored sections per tier (default 35,3500,40000)")
     p.add_argument("--embed-limit", type=int, default=3500,
-                   help="tiers above this many sections reuse the vectors of repeated texts (default 3500)")
+                   help="tiers above this many sections are built from variants of real vectors (default 3500)")
+    p.add_argument("--compare-ingest", type=int, default=0, metavar="DOCS",
+                   help="also ingest DOCS generated documents with the previous and the current settings, side by side")
+    p.add_argument("--rounds", type=int, default=2, help="rounds of --compare-ingest (default 2)")
+    p.add_argument("--keep", type=Path, metavar="DIR", help="keep each tier's store in DIR/tierN (to profile it)")
     p.add_argument("--json", type=Path, help="write the figures here")
     p.add_argument("--markdown", type=Path, help="write the table here")
     args = p.parse_args(argv)
@@ -263,12 +469,15 @@ def main(argv: list[str] | None = None) -> int:
         tiers = sorted({int(t) for t in args.tiers.split(",") if t.strip()})
     except ValueError:
         p.error("--tiers takes numbers separated by commas, e.g. 35,3500")
-    if not tiers or tiers[0] < 1:
+    if tiers and tiers[0] < 1:
         p.error("--tiers needs positive numbers")
+    if not tiers and not args.compare_ingest:
+        p.error("nothing to run: give --tiers or --compare-ingest")
 
     from rag.offline import prepare_environment
 
     prepare_environment()
+
     def write(result: dict) -> None:
         for path, text in ((args.json, json.dumps(result, indent=2)), (args.markdown, markdown(result))):
             if path:
@@ -276,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
                 path.write_text(text, encoding="utf-8")
                 log(f"wrote {path}")
 
-    result = run(tiers, args.embed_limit, on_tier=write)
+    result = run(tiers, args.embed_limit, on_tier=write, compare_docs=args.compare_ingest, rounds=args.rounds,
+                 keep=args.keep)
     print(markdown(result))
     return 0
 

@@ -107,7 +107,7 @@ def is_bare_reference(line: str) -> bool:
     return bool(_BARE_REF.match(line))
 
 
-def is_title_line(line: str, medicine: str | None) -> bool:
+def is_footer_title(line: str, medicine: str | None) -> bool:
     """'Lumykras (sotorasib)': the running title that page footers repeat."""
     if not _TITLE.match(line):
         return False
@@ -130,7 +130,7 @@ def strip_footers(lines: list[str], medicine: str | None) -> list[str]:
                 if not prev.strip():
                     j -= 1
                     continue
-                if is_bare_reference(prev) or is_title_line(prev, medicine):
+                if is_bare_reference(prev) or is_footer_title(prev, medicine):
                     drop.add(j)
                     j -= 1
                     continue
@@ -142,7 +142,7 @@ def _footer_on_one_line(line: str, medicine: str | None) -> bool:
     if "ema/" not in line.lower():
         return False
     m = _one_line_footer().match(line.strip())
-    return bool(m) and is_title_line(m.group(1), medicine)
+    return bool(m) and is_footer_title(m.group(1), medicine)
 
 
 def strip_markdown(line: str) -> str:

@@ -157,10 +157,33 @@ def _by_first_letter() -> dict[str, tuple[tuple[str, str, re.Pattern[str]], ...]
     return out
 
 
-@lru_cache(maxsize=64)
-def _compiled_wildcards(medicine: str) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+# Patterns with unverified words hold the known medicine's name, which differs per document.
+# Rather than compiling them per medicine, each is compiled once with a stand-in character where
+# the name goes, and is matched against the line with the name's occurrences replaced by it.
+_STAND_IN = "\ue000"  # a private-use character, never in a real heading
+
+
+@lru_cache(maxsize=1)
+def _compiled_wildcards() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
     rows = sorted((r for r in heading_rows() if WILDCARD in r[2]), key=lambda row: -_literal_length(row[2]))
-    return tuple((lang, key, _to_regex(p, medicine)) for lang, key, p in rows)
+    assert all(p.count("{X}") == 1 for _, _, p in rows), "a pattern with {*} names the medicine once"
+    return tuple((lang, key, _to_regex(p, _STAND_IN)) for lang, key, p in rows)
+
+
+@lru_cache(maxsize=256)
+def _name_rx(medicine: str) -> re.Pattern[str]:
+    return re.compile(r"\s+".join(re.escape(w) for w in medicine.split()), re.IGNORECASE)
+
+
+def _with_stand_in(text: str, medicine: str) -> tuple[str, list[str]]:
+    """The line with each occurrence of the name replaced by the stand-in, and the occurrences as written."""
+    found: list[str] = []
+
+    def stand_in(m: re.Match[str]) -> str:
+        found.append(m.group(0))
+        return _STAND_IN
+
+    return _name_rx(medicine).sub(stand_in, text.replace(_STAND_IN, "")), found
 
 
 def match_heading(line: str, medicine: str | None = None) -> HeadingMatch | None:
@@ -182,10 +205,12 @@ def match_heading(line: str, medicine: str | None = None) -> HeadingMatch | None
             break
     if medicine and (found is None or (found.name and found.name.lower() != medicine.lower())):
         # An exact pattern that read some other words as the name yields to one that holds the known name.
-        for lang, key, rx in _compiled_wildcards(medicine):
-            m = rx.match(text)
-            if m:
-                return HeadingMatch(lang, key, m.group("name"))
+        marked, names = _with_stand_in(text, medicine)
+        if names:
+            for lang, key, rx in _compiled_wildcards():
+                m = rx.match(marked)
+                if m:
+                    return HeadingMatch(lang, key, names[marked.count(_STAND_IN, 0, m.start("name"))])
     return found
 
 

@@ -8,6 +8,7 @@ never leaves a document with fewer sections than before.
 from __future__ import annotations
 
 import hashlib
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -117,13 +118,15 @@ def ingest(
         by_doc: dict[str, dict[str, dict]] = {}
         for sid, meta in existing.items():
             by_doc.setdefault(meta.get("doc_id", ""), {})[sid] = meta
-        removed = 0
+        writer = _Writer(store)
         for result in results:
             if result.status == "skipped":
                 continue
             if progress:
                 progress(result.name)
-            removed += _write(result, store, embedder, by_doc.get(result.name, {}))
+            _write(result, writer, embedder, by_doc.get(result.name, {}))
+        writer.flush()
+        removed = writer.removed
         state = sidecar.read_state(settings)
         if reset or state is None or state.get("state") != "ready":
             sidecar.build(store)  # the catalogue, word list and BM25 the question path reads
@@ -208,16 +211,16 @@ def section_id(doc_id: str, key: str, part: int) -> str:
     return f"{doc_id}#{key}" + (f".{part}" if part else "")
 
 
-def _write(r: FileResult, store, embedder, old: dict[str, dict]) -> int:
-    """Embed and store one document; `old` holds the sections the store has for it (id -> metadata)."""
+def _write(r: FileResult, writer: "_Writer", embedder, old: dict[str, dict]) -> None:
+    """Embed one document and hand it to the writer; `old` holds the sections the store has for it (id -> metadata)."""
     doc = r.doc
     assert doc is not None
     doc_id = r.name
-    fp = _fingerprint(r, store.settings)
+    fp = _fingerprint(r, writer.store.settings)
     ids = [section_id(doc_id, s.key, s.part) for s in doc.sections]
     if old and set(old) == set(ids) and all(m.get("fingerprint") == fp for m in old.values()):
         r.status = "unchanged"
-        return 0
+        return
 
     texts, metas = [], []
     for s in doc.sections:
@@ -259,8 +262,40 @@ def _write(r: FileResult, store, embedder, old: dict[str, dict]) -> int:
         meta.update(pack(sp, vectors[k : k + len(sp)]))
         k += len(sp)
     nodes = [make_node(i, doc_id, s.text, m, v) for i, s, m, v in zip(ids, doc.sections, metas, vectors[: len(texts)].tolist())]
-    store.upsert(nodes)
-    stale = [i for i in old if i not in set(ids)]
-    store.delete(stale)
+    writer.add(nodes, [i for i in old if i not in set(ids)])
     r.status = "updated" if old else "added"
-    return len(stale)
+
+
+class _Writer:
+    """Writes documents a few at a time: each store call has a fixed cost (tens of ms), as much as
+    a document's sections themselves when their vectors come fast. A document's sections always go
+    in one call, and its stale sections are removed only after that call, so an interrupted ingest
+    never leaves a document with fewer sections than before; it loses at most MAX_WAIT_S of work."""
+
+    MAX_RECORDS = 256
+    MAX_WAIT_S = 2.0
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.nodes: list = []
+        self.stale: list[str] = []
+        self.since = 0.0
+        self.removed = 0
+
+    def add(self, nodes: list, stale: list[str]) -> None:
+        if self.nodes and len(self.nodes) + len(nodes) > self.MAX_RECORDS:
+            self.flush()
+        if not self.nodes:
+            self.since = time.monotonic()
+        self.nodes += nodes
+        self.stale += stale
+        if time.monotonic() - self.since >= self.MAX_WAIT_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.nodes:
+            self.store.upsert(self.nodes)
+        if self.stale:
+            self.store.delete(self.stale)
+        self.removed += len(self.stale)
+        self.nodes, self.stale = [], []

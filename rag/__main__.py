@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from pathlib import Path
 
 
@@ -29,10 +30,13 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     from .offline import prepare_environment
+
+    prepare_environment()
+    # The language identifier's model is decompressed while the store and the embedder are opened.
+    threading.Thread(target=_load_language_model, daemon=True, name="language-load").start()
     from .settings import Settings
     from .store import StoreError
 
-    prepare_environment()
     settings = Settings()
     if args.store:
         settings = settings.model_copy(update={"store_dir": args.store})
@@ -55,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n[{c.number}] {c.medicine} — {c.section_title} ({ref}; {c.product_number or '—'}; "
               f"{c.language}; {c.source}{where})\n    “{c.quote}”" + (f"\n    {c.url}" if c.url else ""))
     return 0
+
+
+def _load_language_model() -> None:
+    from .language import detect
+
+    detect("load the model")
 
 
 if __name__ == "__main__":

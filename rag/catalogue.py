@@ -85,12 +85,17 @@ class Catalogue:
         # Fuzzy matching looks only at plausible terms, so its cost does not grow with the corpus:
         # terms one deletion apart (most typos), else terms of the same first letter and a length
         # that a 0.8 similarity allows.
-        self._deletions: dict[str, set[str]] = {}
+        deletions: dict[str, list[str]] = {}
         self._by_start: dict[tuple[str, int], list[str]] = {}
         for term in self._terms:
             for key in _one_deletion(term):
-                self._deletions.setdefault(key, set()).add(term)
+                found = deletions.get(key)
+                if found is None:
+                    deletions[key] = [term]
+                elif term not in found:
+                    found.append(term)
             self._by_start.setdefault((term[:1], len(term)), []).append(term)
+        self._deletions = deletions
         several = sorted((t for t in self._terms if " " in t), key=len, reverse=True)
         self._phrases = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, several)) + r")(?!\w)", re.IGNORECASE) if several else None
         self._matched: dict[str, Medicine | None] = {}
@@ -98,14 +103,16 @@ class Catalogue:
 
     @property
     def names(self) -> list[str]:
-        return [m.name for m in self.medicines]
+        if not hasattr(self, "_names"):
+            self._names = [m.name for m in self.medicines]
+        return list(self._names)
 
     @property
-    def names_pattern(self) -> re.Pattern[str] | None:
+    def names_pattern(self) -> "NameMatcher | None":
         """Every name and substance (with any ending), to take them out of a question; built once."""
         if not hasattr(self, "_names_rx"):
-            names = sorted({w for m in self.medicines for w in (m.name, m.substance or "") if w}, key=len, reverse=True)
-            self._names_rx = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")\w*", re.IGNORECASE) if names else None
+            names = {w for m in self.medicines for w in (m.name, m.substance or "") if w}
+            self._names_rx = NameMatcher(names) if names else None
         return self._names_rx
 
     def find(self, text: str) -> list[Medicine]:
@@ -159,6 +166,66 @@ class Catalogue:
             if close:
                 return self._terms[close[0]]
         return None
+
+
+class NameMatcher:
+    """Every medicine name and substance in a text, with any ending, as the regular expression
+    `(?<!\\w)(?:NAME|…)\\w*` (longest name first, any case) would find them, in time that does not grow
+    with the number of names: a compiled alternation of thousands of names takes a second to build
+    and tries every name at every word."""
+
+    _PREFIX = 3
+
+    def __init__(self, names: set[str]) -> None:
+        self._by_prefix: dict[str, list[str]] = {}
+        self._short: list[str] = []
+        for name in names:
+            low = name.lower()
+            if len(low) < self._PREFIX:
+                self._short.append(low)
+            else:
+                self._by_prefix.setdefault(low[: self._PREFIX], []).append(low)
+        self._first = {n[0] for n in self._short} | {k[0] for k in self._by_prefix}
+
+    def _at(self, low: str, p: int) -> int:
+        """Length of the longest name at position p of the lowercased text, 0 if none."""
+        best = 0
+        for name in self._by_prefix.get(low[p : p + self._PREFIX], ()):
+            if len(name) > best and low.startswith(name, p):
+                best = len(name)
+        for name in self._short:
+            if len(name) > best and low.startswith(name, p):
+                best = len(name)
+        return best
+
+    def sub(self, repl: str, text: str) -> str:
+        """The text with every name (and the rest of its word) replaced by `repl`."""
+        low = text.lower()
+        if len(low) != len(text):  # a character whose lower case is longer: the plain way
+            return re.sub(r"(?<!\w)(?:" + "|".join(map(re.escape, self._all())) + r")\w*", repl, text,
+                          flags=re.IGNORECASE)
+        out, start, p, n = [], 0, 0, len(text)
+        while p < n:
+            if low[p] in self._first and (p == 0 or not _is_word(text[p - 1])):
+                length = self._at(low, p)
+                if length:
+                    end = p + length
+                    while end < n and _is_word(text[end]):
+                        end += 1
+                    out += [text[start:p], repl]
+                    start = p = end
+                    continue
+            p += 1
+        out.append(text[start:])
+        return "".join(out)
+
+    def _all(self) -> list[str]:
+        names = self._short + [n for group in self._by_prefix.values() for n in group]
+        return sorted(names, key=len, reverse=True)
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
 def _one_deletion(term: str) -> set[str]:

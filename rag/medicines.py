@@ -4,18 +4,32 @@ The catalogue knows the corpus (names, active substances, small typos); the lexi
 (drug-named-entity-recognition, which ships its dictionary) knows thousands of brands and
 substances the corpus lacks, and maps brands to substances, so a question about Xgeva is refused
 and told that Conexxence has the same active substance.
+
+Loading the dictionary takes a few seconds and about 370 MB, so a question first looks its words
+up in a list of what the dictionary can match (hashes of its entries, written once per dictionary
+version beside the converted models): most questions name no medicine outside the corpus and never
+load it. The app loads it at start (`warm_lexicon`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import tempfile
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
 
 from .catalogue import INN_SUFFIXES, Catalogue, Medicine, substance_parts
 
 _lexicon_lock = threading.Lock()
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*", re.UNICODE)
+_PACKAGE = "drug_named_entity_recognition"
+_DATA_FILE = "drug_ner_dictionary.pkl.bz2"
+_TERMS_FORMAT = 1
 
 
 @dataclass
@@ -30,10 +44,101 @@ class Resolution:
 
 
 def _find_drugs(words: list[str]) -> list[tuple[dict, int, int]]:
+    if not _may_match(words):
+        return []
     with _lexicon_lock:  # the first call loads the dictionary (a few seconds); later calls are cheap
         from drug_named_entity_recognition import find_drugs
 
         return find_drugs(words, is_ignore_case=True)
+
+
+def warm_lexicon() -> None:
+    """Load the drug dictionary now (and write its term list if missing), so no question waits for it."""
+    from importlib import import_module
+
+    with _lexicon_lock:
+        import_module(_PACKAGE)  # importing it loads the dictionary
+    _terms()
+
+
+# What the dictionary can match -----------------------------------------------------------------
+# find_drugs looks up each word and each pair of neighbouring words, lowercased, among the
+# dictionary's entries; a question with none of them among the entries gets no match from it.
+def _candidates(words: list[str]) -> list[str]:
+    return [w.lower() for w in words] + [(a + " " + b).lower() for a, b in zip(words, words[1:])]
+
+
+def _hash(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def _may_match(words: list[str]) -> bool:
+    terms = _terms()
+    if terms is None:
+        return True  # no term list: ask the dictionary itself
+    wanted = np.fromiter((_hash(c) for c in _candidates(words)), np.uint64)
+    at = np.minimum(np.searchsorted(terms, wanted), len(terms) - 1)
+    return bool(np.any(terms[at] == wanted))
+
+
+_terms_lock = threading.Lock()
+_terms_cache: list = []  # [sorted uint64 hashes or None], once per process
+
+
+def _terms() -> np.ndarray | None:
+    if not _terms_cache:
+        with _terms_lock:
+            if not _terms_cache:
+                _terms_cache.append(_load_terms())
+    return _terms_cache[0]
+
+
+def _terms_path() -> Path | None:
+    """The term list of the installed dictionary: named by a digest of its data file, so a new
+    version of the package gets a list of its own."""
+    from importlib.util import find_spec
+
+    from .settings import Settings
+
+    try:
+        spec = find_spec(_PACKAGE)  # locates the package without loading the dictionary
+        data = Path(next(iter(spec.submodule_search_locations))) / _DATA_FILE
+        digest = hashlib.sha256(data.read_bytes()).hexdigest()[:16]
+    except (AttributeError, TypeError, StopIteration, OSError, ValueError):
+        return None
+    return Settings().model_cache_dir / "drug-lexicon" / f"terms-v{_TERMS_FORMAT}-{digest}.npy"
+
+
+def _load_terms() -> np.ndarray | None:
+    path = _terms_path()
+    if path is None:
+        return None
+    try:
+        terms = np.load(path, allow_pickle=False)
+        if terms.dtype == np.uint64 and terms.ndim == 1 and len(terms):
+            return terms
+    except (OSError, ValueError):
+        pass
+    with _lexicon_lock:  # written once per machine and dictionary version, from the loaded dictionary
+        from drug_named_entity_recognition import drugs_finder
+
+        entries = list(drugs_finder.drug_variant_to_canonical)
+    if not entries:
+        return None
+    terms = np.unique(np.fromiter((_hash(e) for e in entries), np.uint64, len(entries)))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".terms.", suffix=".npy", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, terms)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only cache: this process keeps its own copy
+    return terms
 
 
 class MedicineResolver:

@@ -127,6 +127,8 @@ class Index:
     _tokens: dict[str, int] | None = None
     _languages: list[str] | None = None
     _bm25: object | None = None
+    _by_medicine: list[np.ndarray] | None = None  # medicine number -> its rows
+    _numbers: dict[str, int] = field(default_factory=dict)  # lower-case name -> medicine number
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __len__(self) -> int:
@@ -173,11 +175,29 @@ class Index:
                     self._bm25 = bm25s.BM25.load(str(self.folder / "bm25"), mmap=True)
         return self._bm25
 
+    def _rows(self, medicines: list[str]) -> np.ndarray:
+        """Row numbers of these medicines' sections, from a per-medicine table built once per build."""
+        if self._by_medicine is None:
+            with self._lock:
+                if self._by_medicine is None:
+                    order = np.argsort(self.medicine_rows, kind="stable")
+                    bounds = np.searchsorted(self.medicine_rows[order], np.arange(len(self.medicines) + 1))
+                    self._numbers = {m["name"].lower(): n for n, m in enumerate(self.medicines)}
+                    self._by_medicine = [order[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        numbers = sorted({self._numbers[m.lower()] for m in medicines if m.lower() in self._numbers})
+        if not numbers:
+            return np.zeros(0, np.int64)
+        return np.concatenate([self._by_medicine[n] for n in numbers])
+
     def rows_of(self, medicines: list[str]) -> np.ndarray:
         """Boolean mask of the rows of these medicines."""
-        wanted = {m.lower() for m in medicines}
-        numbers = [n for n, m in enumerate(self.medicines) if m["name"].lower() in wanted]
-        return np.isin(self.medicine_rows, np.asarray(numbers, np.int32))
+        mask = np.zeros(len(self.ids), bool)
+        mask[self._rows(medicines)] = True
+        return mask
+
+    def ids_of(self, medicines: list[str]) -> list[str]:
+        """Ids of these medicines' sections, in row order."""
+        return [self.ids[r] for r in np.sort(self._rows(medicines))]
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -185,15 +205,26 @@ def _read_lines(path: Path) -> list[str]:
     return text.split("\n") if text else []
 
 
+_loaded: dict[str, Index] = {}  # index folder -> the build this process loaded last
+
+
 def load(settings: Settings, state: dict) -> Index:
     build = state.get("build")
     if not build:
-        return Index(version=None)
-    folder = index_dir(settings) / build
-    ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
-    medicines = json.loads((folder / "medicines.json").read_text(encoding="utf-8"))
-    rows = np.load(folder / "medicine_rows.npy")
-    return Index(version=build, ids=ids, medicine_rows=rows, medicines=medicines, folder=folder)
+        index = Index(version=None)
+    else:
+        folder = index_dir(settings) / build
+        ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        medicines = json.loads((folder / "medicines.json").read_text(encoding="utf-8"))
+        rows = np.load(folder / "medicine_rows.npy")
+        index = Index(version=build, ids=ids, medicine_rows=rows, medicines=medicines, folder=folder)
+    _loaded[str(index_dir(settings))] = index
+    return index
+
+
+def loaded(settings: Settings) -> Index | None:
+    """The build this process loaded last for these settings' store (None: not loaded yet)."""
+    return _loaded.get(str(index_dir(settings)))
 
 
 def _medicine_facts(metas: list[dict]) -> tuple[list[dict], np.ndarray]:

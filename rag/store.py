@@ -206,6 +206,20 @@ class SectionStore:
                 for i, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], vectors)]
 
     def query(self, embedding: list[float], top_k: int, medicines: list[str] | None = None) -> list[Hit]:
+        """The top_k sections nearest to the embedding, optionally of some medicines only.
+
+        With medicines, their sections (a few dozen, a few hundred at most) are compared with the
+        embedding one by one, found by id in the side index: Chroma's filtered HNSW search returns
+        only the allowed neighbours it meets on its way through the graph, which in a large store
+        are few (1 of a medicine's 9 sections at 40,000 sections, measured), and its metadata filter
+        reads every row. Without a loaded side index, Chroma filters.
+        """
+        if medicines:
+            from . import sidecar
+
+            index = sidecar.loaded(self.settings)
+            if index is not None and index.version is not None:
+                return self._nearest_of(embedding, top_k, index.ids_of(medicines))
         where = None
         if medicines:
             where = {"medicine": medicines[0]} if len(medicines) == 1 else {"medicine": {"$in": list(medicines)}}
@@ -230,6 +244,40 @@ class SectionStore:
                 continue
             hits.append(Hit(Node(i, d, _clean(m)), 1.0 - float(dist)))  # cosine space: distance = 1 - cosine
         return hits
+
+    def _get(self, ids: list[str], include: list[str]) -> dict:
+        self._current()
+        try:
+            return self.collection.get(ids=ids, include=include)
+        except Exception:
+            if self._opened is None:
+                raise
+            self._reopen()  # another process wrote since this one looked: open the folder afresh, once
+            return self.collection.get(ids=ids, include=include)
+
+    def _nearest_of(self, embedding: list[float], top_k: int, ids: list[str]) -> list[Hit]:
+        """Exact cosine nearest of the given sections (those still stored)."""
+        import numpy as np
+
+        if not ids or top_k < 1:
+            return []
+        everything = len(ids) <= top_k  # all of them are returned: fetch them whole at once
+        got = self._get(ids, ["embeddings", "metadatas", "documents"] if everything else ["embeddings"])
+        if not got["ids"]:
+            return []
+        vectors = np.asarray(got["embeddings"], np.float32)
+        q = np.asarray(embedding, np.float32)
+        scores = vectors @ q / np.maximum(np.linalg.norm(vectors, axis=1) * np.linalg.norm(q), 1e-12)
+        order = np.argsort(-scores, kind="stable")[:top_k]
+        if everything:
+            docs, metas = got["documents"], got["metadatas"]
+            chosen = [(got["ids"][k], docs[k], metas[k], scores[k]) for k in order]
+        else:
+            wanted = [got["ids"][k] for k in order]
+            rest = self._get(wanted, ["metadatas", "documents"])
+            by_id = {i: (d, m) for i, d, m in zip(rest["ids"], rest["documents"], rest["metadatas"])}
+            chosen = [(i, *by_id.get(i, (None, None)), scores[k]) for i, k in zip(wanted, order)]
+        return [Hit(Node(i, d, _clean(m)), float(s)) for i, d, m, s in chosen if m is not None and d is not None]
 
 
 def _clean(meta: dict | None) -> dict:

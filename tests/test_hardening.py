@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,16 +14,11 @@ import httpx
 import pytest
 
 from .conftest import ROOT
+from .live_app import app_process
 
 KEY = "s3cret-key"
 MB = 1024 * 1024
 RATE_LIMIT = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_kb(pid: int) -> int:
@@ -51,29 +44,14 @@ class App:
 @pytest.fixture(scope="module")
 def app(seeded_settings, tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
-    port = _free_port()
     feedback_db, uploads = base / "feedback.sqlite3", base / "gradio-tmp"
     uploads.mkdir()
     env = dict(os.environ, STORE_DIR=str(seeded_settings.store_dir), MODEL_CACHE_DIR=str(seeded_settings.model_cache_dir),
                FEEDBACK_DB=str(feedback_db), LLM_BASE_URL="", CHROMA_HOST="", API_KEY=KEY, GRADIO_TEMP_DIR=str(uploads),
                FEEDBACK_RATE_LIMIT=f"{RATE_LIMIT}/minute", PYTHONPATH=str(ROOT))
     # cwd without a .env, so only the environment above configures the app
-    proc = subprocess.Popen([sys.executable, "-m", "ui", "--host", "127.0.0.1", "--port", str(port)], cwd=base,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    running = App(proc, port, feedback_db, uploads)
-    deadline = time.monotonic() + 90
-    while True:
-        assert proc.poll() is None, proc.stderr.read()
-        try:
-            if running.get("/api/health", headers={"X-API-Key": KEY}, timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.3)
-    yield running
-    proc.terminate()
-    proc.wait(timeout=20)
+    with app_process(env, base, headers={"X-API-Key": KEY}) as running:
+        yield App(running.proc, running.port, feedback_db, uploads)
 
 
 def feedback_body(**overrides) -> dict:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
@@ -15,35 +11,15 @@ import pytest
 from eval.load import run
 
 from .conftest import ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .live_app import app_process
 
 
 @pytest.fixture(scope="module")
 def app_url(seeded_settings, tmp_path_factory):
-    port = _free_port()
     env = dict(os.environ, STORE_DIR=str(seeded_settings.store_dir), MODEL_CACHE_DIR=str(seeded_settings.model_cache_dir),
                FEEDBACK_DB=str(tmp_path_factory.mktemp("load") / "feedback.sqlite3"), LLM_BASE_URL="", CHROMA_HOST="")
-    proc = subprocess.Popen([sys.executable, "-m", "ui", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        assert proc.poll() is None, proc.stderr.read()
-        try:
-            if httpx.get(url + "/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with app_process(env, ROOT) as app:
+        yield app.url
 
 
 def test_fifty_clients_twenty_questions_each_without_errors(app_url):

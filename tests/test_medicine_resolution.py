@@ -93,3 +93,19 @@ def test_a_language_without_phrases_is_answered_in_english(service):
     a = service.answer("Jakie są działania niepożądane leku Opzelura?")
     assert a.language == "pl"
     assert a.refused or a.answer.startswith("According to the EMA overview of Opzelura")
+
+
+def test_a_question_the_dictionary_cannot_match_does_not_load_it():
+    """The term list lets through every question the dictionary itself would match, and only those."""
+    from drug_named_entity_recognition import find_drugs
+
+    from rag import medicines
+
+    questions = ("What is the maximum daily dose of ibuprofen?", "Is Nurofen the same as Xgeva?",
+                 "How often is Conexxence given?", "Hur ofta ges Conexxence?", "vitamin D and calcium with Prolia",
+                 "What is insulin glargine used for?", "Wie wird Keytruda angewendet?", "Vad används Lumykras för?",
+                 "Which medicine is used for vitiligo?", "acetylsalicylic acid or paracetamol?")
+    for q in questions:
+        words = medicines._WORD.findall(q)
+        matched = bool(find_drugs(words, is_ignore_case=True))
+        assert medicines._may_match(words) == matched, q

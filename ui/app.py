@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
+import anyio
 import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html
@@ -16,6 +19,7 @@ from .access import add_cors, add_trusted_hosts
 from .body_limit import BodyLimit
 from .chat import build_chat, theme
 from .feedback import FeedbackStore
+from .warm import warm
 
 DESCRIPTION = """Answers questions about medicines by quoting the EMA medicine overviews, with a citation for
 every quote (medicine, section, EMA reference number), or says that the documents do not answer.
@@ -67,6 +71,19 @@ def _document_limits(app: FastAPI, settings: Settings) -> None:
     app.openapi = openapi
 
 
+def _warm_at_start(app: FastAPI, service: RagService) -> None:
+    """The app starts serving once the first question has nothing left to load (see ui.warm)."""
+    outer = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a):
+        async with outer(a) as state:
+            await anyio.to_thread.run_sync(warm, service)
+            yield state
+
+    app.router.lifespan_context = lifespan
+
+
 def create_app(settings: Settings | None = None, service: RagService | None = None) -> FastAPI:
     settings = settings or Settings()
     service = service or RagService(settings)
@@ -90,6 +107,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app.include_router(api.router(settings, worker, feedback, limiter))
     app.include_router(openai_api.router(settings, worker))
     mcp.mount(app, settings, worker)
+    _warm_at_start(app, service)
     app.include_router(widget.router())
     app.state.service = service
     app.state.feedback = feedback
