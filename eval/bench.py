@@ -233,7 +233,7 @@ class _Stopwatch:
     def __init__(self, service) -> None:
         self.spent = dict.fromkeys(self.PARTS, 0.0)
         self._wrap(service.store, "query", "dense")  # Chroma's vector search, with the medicine filter
-        self._wrap(service.retriever, "bm25_scores", "bm25")  # BM25 over every section
+        self._wrap(service.corpus, "bm25_scores", "bm25")  # BM25 over every section
         self._wrap(service.store, "sections", "fetch")  # candidates BM25 found that the dense search did not
 
     def _wrap(self, obj, name: str, part: str) -> None:

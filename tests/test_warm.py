@@ -14,7 +14,7 @@ def test_warm_up_loads_the_dictionary_and_the_indexes(seeded_settings):
     service = RagService(seeded_settings)
     warm(service)
     assert "drug_named_entity_recognition" in sys.modules
-    assert service.retriever.index._bm25 is not None  # memory-mapped BM25 opened
+    assert service.corpus.index._bm25 is not None  # memory-mapped BM25 opened
     assert not service.answer("How often is Conexxence given?").refused
 
 
