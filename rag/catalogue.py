@@ -177,26 +177,27 @@ class NameMatcher:
     _PREFIX = 3
 
     def __init__(self, names: set[str]) -> None:
-        self._by_prefix: dict[str, list[str]] = {}
+        # first three letters -> (lengths, longest first; the names of that start by length)
+        by_prefix: dict[str, dict[int, set[str]]] = {}
         self._short: list[str] = []
         for name in names:
             low = name.lower()
             if len(low) < self._PREFIX:
                 self._short.append(low)
             else:
-                self._by_prefix.setdefault(low[: self._PREFIX], []).append(low)
+                by_prefix.setdefault(low[: self._PREFIX], {}).setdefault(len(low), set()).add(low)
+        self._by_prefix = {k: (sorted(v, reverse=True), v) for k, v in by_prefix.items()}
         self._first = {n[0] for n in self._short} | {k[0] for k in self._by_prefix}
 
     def _at(self, low: str, p: int) -> int:
         """Length of the longest name at position p of the lowercased text, 0 if none."""
-        best = 0
-        for name in self._by_prefix.get(low[p : p + self._PREFIX], ()):
-            if len(name) > best and low.startswith(name, p):
-                best = len(name)
-        for name in self._short:
-            if len(name) > best and low.startswith(name, p):
-                best = len(name)
-        return best
+        found = self._by_prefix.get(low[p : p + self._PREFIX])
+        if found:
+            lengths, names = found
+            for length in lengths:
+                if low[p : p + length] in names[length]:
+                    return length
+        return max((len(n) for n in self._short if low.startswith(n, p)), default=0)
 
     def sub(self, repl: str, text: str) -> str:
         """The text with every name (and the rest of its word) replaced by `repl`."""
@@ -220,7 +221,7 @@ class NameMatcher:
         return "".join(out)
 
     def _all(self) -> list[str]:
-        names = self._short + [n for group in self._by_prefix.values() for n in group]
+        names = self._short + [n for _, by_length in self._by_prefix.values() for group in by_length.values() for n in group]
         return sorted(names, key=len, reverse=True)
 
 
