@@ -204,6 +204,8 @@ def _fingerprint(r: FileResult, settings: Settings) -> str:
     d = r.doc
     parts = [r.raw_hash, PARSER_VERSION, settings.embed_model, d.ref or "", d.product_number or "",
              str(r.ref_inferred), str(settings.max_section_tokens)]
+    if settings.sentence_vectors == "ingest":
+        parts.append("sentence vectors")  # switching to it re-embeds, so every section gets them
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
 
@@ -252,15 +254,18 @@ def _write(r: FileResult, writer: "_Writer", embedder, old: dict[str, dict]) -> 
     from rag.sentences import pack, sentence_texts, spans
     from rag.store import make_node
 
-    # Sections and their sentences (quoted from at answer time) in one pass; sentence vectors
-    # are stored in the section's metadata, so they are written in the same upsert.
-    sents = [spans(s.text) for s in doc.sections]
-    sent_texts = [t for s, sp in zip(doc.sections, sents) for t in sentence_texts(s.text, doc.medicine or "", sp)]
-    vectors = embedder.passages(texts + sent_texts)
-    k = len(texts)
-    for meta, sp in zip(metas, sents):
-        meta.update(pack(sp, vectors[k : k + len(sp)]))
-        k += len(sp)
+    if writer.store.settings.sentence_vectors == "ingest":
+        # Sections and their sentences in one pass; sentence vectors are stored in the section's
+        # metadata, so they are written in the same upsert.
+        sents = [spans(s.text) for s in doc.sections]
+        sent_texts = [t for s, sp in zip(doc.sections, sents) for t in sentence_texts(s.text, doc.medicine or "", sp)]
+        vectors = embedder.passages(texts + sent_texts)
+        k = len(texts)
+        for meta, sp in zip(metas, sents):
+            meta.update(pack(sp, vectors[k : k + len(sp)]))
+            k += len(sp)
+    else:
+        vectors = embedder.passages(texts)
     nodes = [make_node(i, doc_id, s.text, m, v) for i, s, m, v in zip(ids, doc.sections, metas, vectors[: len(texts)].tolist())]
     writer.add(nodes, [i for i in old if i not in set(ids)])
     r.status = "updated" if old else "added"

