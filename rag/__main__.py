@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -68,4 +69,12 @@ def _load_language_model() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader stopped early (`| head`): not an error of ours
+        code = 0
+    sys.stderr.flush()
+    # Nothing is left to write (the question path only reads), and tearing down the store's and
+    # the model's native libraries takes about a second at exit.
+    os._exit(code)
