@@ -37,8 +37,11 @@ test: model browser
 eval: model
 	$(BIN)/python -m eval --baseline --report reports/
 
+# BENCH_AGAINST=REV compares ingest with the code of that git revision instead of the previous settings.
+BENCH_AGAINST ?=
 bench: model
-	$(BIN)/python -m eval.bench --compare-ingest 24 --json reports/bench.json --markdown reports/bench.md
+	$(BIN)/python -m eval.bench --compare-ingest 96 $(if $(BENCH_AGAINST),--against $(BENCH_AGAINST)) \
+	  --json reports/bench.json --markdown reports/bench.md
 
 clean:
 	rm -rf $(VENV) store var reports .pytest_cache

@@ -6,9 +6,9 @@ first time each question is asked and repeated, where the time of an answer goes
 fetching candidates, the rest), and the process's peak RSS. Tier 35 is the seed corpus; larger
 tiers are generated from it (eval.synth, about 8.75 sections a document). Every store is temporary.
 
-Tiers up to --embed-limit sections (default 3,500) embed every section and every sentence with the
-model: their ingest figures are real. Embedding 40,000 sections that way takes over an hour on 2
-cores, so a larger tier is built from variants: every document still goes through the real ingest
+Tiers up to --embed-limit sections (default 3,500) embed every section (and, with
+SENTENCE_VECTORS=ingest, every sentence) with the model: their ingest figures are real. Embedding
+40,000 sections that way takes over half an hour on 2 cores, so a larger tier is built from variants: every document still goes through the real ingest
 (parse, store writes, side index), but a text the model has embedded in this run (in a smaller
 tier) gets that vector, and any other text gets the real vector of the same seed text in another
 generated document (a text differs from its seed only in names and numbers), perturbed by random
@@ -16,8 +16,9 @@ noise as large as the spread between those real renamed copies, so no two stored
 same. Its ingest figures measure parsing and storing, not the model; the query path is the
 product's own (RagService.answer over the real Chroma store and side index).
 
---compare-ingest ingests one small generated corpus with the previous settings (EMBED_QUANTIZATION=q4,
-EMBED_BATCH_SIZE=4) and the current ones, alternating, each into a fresh store, in the same run.
+--compare-ingest ingests one generated corpus with the previous settings (EMBED_QUANTIZATION=q4,
+EMBED_BATCH_SIZE=4, SENTENCE_VECTORS=ingest) and the current ones, or with --against REV with the code
+of a git revision and this code, alternating, each in its own process into a fresh store.
 """
 
 from __future__ import annotations
@@ -332,33 +333,90 @@ def run_tier(root: Path, target: int, embed_limit: int, pool: VectorPool, keep: 
     return result
 
 
-# The settings ingest ran with before int8 weights and one text per call became the default.
-PREVIOUS = {"embed_quantization": "q4", "embed_batch_size": 4}
+# The settings ingest ran with before int8 weights, one text per call and sentence vectors at the
+# first quote became the default.
+PREVIOUS = {"embed_quantization": "q4", "embed_batch_size": 4, "sentence_vectors": "ingest"}
+
+# One ingest in its own process, model loaded before the clock; only APIs every version has.
+_TIMED_INGEST = """
+import json, sys, time
+from pathlib import Path
+from rag.settings import Settings
+from rag.embedder import get_embedder
+from ingest.pipeline import ingest
+s = Settings(_env_file=None, store_dir=Path(sys.argv[2]), model_cache_dir=Path(sys.argv[3]))
+get_embedder(s).get_text_embedding("warm-up")
+import chromadb
+t = time.perf_counter()
+report = ingest([Path(sys.argv[1])], s)
+print(json.dumps({"wall_s": round(time.perf_counter() - t, 2), "store_count": report.store_count}))
+"""
 
 
-def compare_ingest(root: Path, n_docs: int, rounds: int) -> dict:
-    """The same generated corpus ingested with the previous and the current settings, alternating."""
+def _ingest_in_process(code: Path, corpus: Path, store: Path, env: dict) -> dict:
+    env = dict(os.environ, **env, PYTHONPATH=str(code))
+    for name in ("STORE_DIR", "CHROMA_HOST", "LLM_BASE_URL"):
+        env.pop(name, None)
+    from rag.settings import Settings
+
+    cache = str(Settings().model_cache_dir)
+    out = subprocess.run([sys.executable, "-c", _TIMED_INGEST, str(corpus), str(store), cache], cwd=code, env=env,
+                         capture_output=True, text=True, timeout=7200)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _checkout(rev: str, into: Path) -> Path:
+    """The code of a git revision of this repository, unpacked (no worktree left behind)."""
+    into.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def compare_ingest(root: Path, n_docs: int, rounds: int, against: str | None = None) -> dict:
+    """The same generated corpus ingested before and after, alternating, each into a fresh store:
+    before is the previous settings, or with `against` the code of that git revision."""
     from rag.embedder import get_embedder
 
     from .synth import generate
 
     corpus = root / "compare" / "corpus"
     generate(corpus, n_docs)
-    current = eval_settings(root / "compare" / "store")
-    configs = {"previous": current.model_copy(update=PREVIOUS), "current": current}
-    for s in configs.values():
-        get_embedder(s).get_text_embedding("warm-up")  # model load is not ingest time
+    if against:
+        old = _checkout(against, root / "compare" / "code")
+        configs = {"previous": (old, {}), "current": (ROOT, {})}
+        described = {"previous": f"the code of {against}", "current": "this code"}
+    else:
+        configs = {"previous": (ROOT, {k.upper(): str(v) for k, v in PREVIOUS.items()}), "current": (ROOT, {})}
+        described = {"previous": ", ".join(f"{k.upper()}={v}" for k, v in PREVIOUS.items()), "current": "the defaults"}
+    get_embedder(eval_settings(root / "compare" / "warm")).get_text_embedding("warm-up")  # converts the model once
     runs: dict[str, list[dict]] = {k: [] for k in configs}
     for r in range(rounds):
-        for label, s in configs.items():
+        for label, (code, env) in configs.items():
             store = root / "compare" / f"store-{label}-{r}"
-            log(f"compare ingest, round {r + 1}: {label} settings")
-            runs[label].append(bench_ingest(corpus, s.model_copy(update={"store_dir": store}), label))
+            log(f"compare ingest, round {r + 1}: {described[label]}")
+            runs[label].append(_ingest_in_process(code, corpus, store, env))
+            if label == "current" and r == 0:
+                tokens = _stored_tokens(store)
             shutil.rmtree(store, ignore_errors=True)
+    for got in runs["previous"] + runs["current"]:
+        got["tokens_per_s"] = round(tokens / got["wall_s"], 1)
     ratios = [c["tokens_per_s"] / p["tokens_per_s"] for p, c in zip(runs["previous"], runs["current"])]
-    return {"documents": n_docs, "settings": {k: {"embed_quantization": s.embed_quantization,
-                                                  "embed_batch_size": s.embed_batch_size} for k, s in configs.items()},
-            "runs": runs, "ratio_per_round": [round(x, 2) for x in ratios]}
+    return {"documents": n_docs, "section_tokens": tokens, "described": described, "runs": runs,
+            "ratio_per_round": [round(x, 2) for x in ratios]}
+
+
+def _stored_tokens(store: Path) -> int:
+    """Section tokens in a store, as this model counts them: the work both sides of a comparison do."""
+    from rag.embedder import get_embedder
+    from rag.store import SectionStore
+
+    settings = eval_settings(store)
+    embedder = get_embedder(settings)
+    texts = SectionStore(settings).collection.get(include=["documents"])["documents"]
+    return sum(embedder.count_tokens(t) for t in texts)
 
 
 def load_average() -> list[float] | None:
@@ -369,7 +427,7 @@ def load_average() -> list[float] | None:
 
 
 def run(tiers: list[int], embed_limit: int, on_tier=None, compare_docs: int = 0, rounds: int = 2,
-        keep: Path | None = None) -> dict:
+        keep: Path | None = None, against: str | None = None) -> dict:
     from rag.embedder import get_embedder
     from rag.settings import Settings
 
@@ -384,7 +442,7 @@ def run(tiers: list[int], embed_limit: int, on_tier=None, compare_docs: int = 0,
         import chromadb  # noqa: F401  (nor is importing the store's library)
 
         if compare_docs:
-            result["compare_ingest"] = compare_ingest(root, compare_docs, rounds)
+            result["compare_ingest"] = compare_ingest(root, compare_docs, rounds, against)
             if on_tier:
                 on_tier(result)
         for target in tiers:
@@ -441,11 +499,11 @@ def markdown(result: dict) -> str:
     notes.append("Answer parts are the first-time pass; the first question and the warm-up are outside the two passes.")
     compare = result.get("compare_ingest")
     if compare:
-        prev, cur = compare["settings"]["previous"], compare["settings"]["current"]
-        notes += ["", f"Ingest side by side ({compare['documents']} generated documents, every section and sentence "
-                      "embedded, model loaded before the clock, alternating):", "",
-                  "| round | previous: " + f"{prev['embed_quantization']}, batch {prev['embed_batch_size']}" +
-                  " | current: " + f"{cur['embed_quantization']}, batch {cur['embed_batch_size']}" + " | ratio |",
+        d = compare["described"]
+        notes += ["", f"Ingest side by side ({compare['documents']} generated documents, "
+                      f"{compare['section_tokens']:,} section tokens, each ingest in its own process with the model "
+                      "loaded before the clock, alternating):", "",
+                  f"| round | before: {d['previous']} | after: {d['current']} | ratio |",
                   "|---|---:|---:|---:|"]
         for n, (p, c, r) in enumerate(zip(compare["runs"]["previous"], compare["runs"]["current"],
                                           compare["ratio_per_round"]), start=1):
@@ -461,6 +519,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--compare-ingest", type=int, default=0, metavar="DOCS",
                    help="also ingest DOCS generated documents with the previous and the current settings, side by side")
     p.add_argument("--rounds", type=int, default=2, help="rounds of --compare-ingest (default 2)")
+    p.add_argument("--against", metavar="REV", help="--compare-ingest against the code of this git revision "
+                   "instead of the previous settings")
     p.add_argument("--keep", type=Path, metavar="DIR", help="keep each tier's store in DIR/tierN (to profile it)")
     p.add_argument("--json", type=Path, help="write the figures here")
     p.add_argument("--markdown", type=Path, help="write the table here")
@@ -486,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"wrote {path}")
 
     result = run(tiers, args.embed_limit, on_tier=write, compare_docs=args.compare_ingest, rounds=args.rounds,
-                 keep=args.keep)
+                 keep=args.keep, against=args.against)
     print(markdown(result))
     return 0
 
