@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 EU_LANGUAGES = (
     "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr",
@@ -13,13 +14,59 @@ EU_LANGUAGES = (
 _lock = threading.Lock()
 
 
+_ARRAYS = ("ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat")
+
+
 @lru_cache(maxsize=1)
 def _identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    return identifier_of(_eu_model())
 
-    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    ident.set_languages(list(EU_LANGUAGES))
-    return ident
+
+def identifier_of(a: dict):
+    from py3langid.langid import LanguageIdentifier
+    from py3langid.modelio import _to_array
+
+    return LanguageIdentifier(a["ptc"], a["pc"], a["classes"].tolist(), _to_array(a["nextmove"]),
+                              a["out_feat"].tolist(), norm_probs=True, tk_row=_to_array(a["nextmove_row"]))
+
+
+def _eu_model() -> dict:
+    """py3langid's model cut to the 24 EU languages, one .npy per array in the model cache, made
+    once: unpacking its LZMA file of 97 languages took 0.9 s in every process."""
+    import io
+    import lzma
+    import os
+    import shutil
+    import tempfile
+    from importlib import metadata
+
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    from .settings import Settings
+
+    folder = Settings().model_cache_dir / "langid" / f"py3langid-{metadata.version('py3langid')}-eu"
+    try:
+        return {k: np.load(folder / f"{k}.npy", mmap_mode="r") for k in _ARRAYS}
+    except (OSError, ValueError):
+        pass
+    with lzma.open(MODEL_DIR / MODEL_FILE) as src, np.load(io.BytesIO(src.read()), allow_pickle=False) as full:
+        keep = [i for i, c in enumerate(full["classes"].tolist()) if c in EU_LANGUAGES]
+        arrays = {k: full[k] for k in ("nextmove", "nextmove_row", "out_feat")}
+        arrays.update(ptc=full["ptc"][:, keep], pc=full["pc"][keep], classes=full["classes"][keep])
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".langid.", dir=folder.parent))
+        for k, v in arrays.items():
+            np.save(tmp / f"{k}.npy", v)
+        tmp.chmod(0o755)
+        try:
+            os.replace(tmp, folder)  # atomic: the final name only ever holds every file
+        except OSError:  # another process finished first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError:
+        pass  # a read-only cache: this process uses the arrays from memory
+    return arrays
 
 
 def detect(text: str, default: str = "en") -> tuple[str, float]:

@@ -12,6 +12,9 @@ def main() -> int:
 
     prepare_environment()
     settings = Settings()
+    from .language import detect
+
+    detect("the language identifier, cut to the EU languages once")
     if settings.embed_model != DEFAULT_EMBED_MODEL:
         print(f"embedding model {settings.embed_model}: fastembed fetches it on first use")
         return 0
