@@ -73,14 +73,16 @@ class Quote:
 
 
 class SentenceEmbeddings:
-    """Sentence vectors per section: stored at ingest, computed here only for older stores."""
+    """Sentence vectors per section: stored at ingest (SENTENCE_VECTORS=ingest), or computed here the
+    first time a section is quoted, only for the sentences that could be the answer, and kept."""
 
     def __init__(self, embedder) -> None:
         self.embedder = embedder
         self._cache: dict[tuple[str, str], np.ndarray] = {}
         self._lock = threading.Lock()
 
-    def get(self, ranked: ScoredSection, sents: list[tuple[int, int]]) -> np.ndarray:
+    def get(self, ranked: ScoredSection, sents: list[tuple[int, int]], needed: list[bool] | None = None) -> np.ndarray:
+        """One row per sentence; a row not `needed` and not computed before is NaN."""
         node = ranked.node
         key = (node.node_id, str(node.metadata.get("fingerprint", "")))
         with self._lock:
@@ -90,14 +92,21 @@ class SentenceEmbeddings:
             if cached is not None:
                 with self._lock:
                     self._cache[key] = cached
-        if cached is None or len(cached) != len(sents):
-            medicine = node.metadata.get("medicine", "")
-            cached = self.embedder.passages(sentence_texts(node.text, medicine, sents))
-            with self._lock:
-                if len(self._cache) > 20000:
-                    self._cache.clear()
-                self._cache[key] = cached
-        return cached
+                return cached
+        missing = [i for i in range(len(sents)) if (needed is None or needed[i])
+                   and (cached is None or len(cached) != len(sents) or np.isnan(cached[i, 0]))]
+        if not missing:
+            return cached
+        medicine = node.metadata.get("medicine", "")
+        computed = self.embedder.passages(sentence_texts(node.text, medicine, [sents[i] for i in missing]))
+        out = (cached.copy() if cached is not None and len(cached) == len(sents)
+               else np.full((len(sents), computed.shape[1]), np.nan, np.float32))
+        out[missing] = computed
+        with self._lock:
+            if len(self._cache) > 20000:
+                self._cache.clear()
+            self._cache[key] = out
+        return out
 
 
 def choose(
@@ -131,11 +140,17 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
     sents = spans(text)
     if not sents:
         return None
-    q = np.asarray(query_embedding)
-    vecs = sentence_vectors.get(top, sents)
-    cos = vecs @ q
     # Question and sentences are tokenised alike, as the section's language, so that words they share match.
     language = str(top.meta.get("language") or "") or None
+    # A fragment, or a sentence without what the question asks for (a number, a frequency), never
+    # answers: it is not embedded or scored.
+    possible = [not _is_fragment(text[a:b]) and (must_match is None or must_match.matches(text[a:b], language or ""))
+                for a, b in sents]
+    if not any(possible):
+        return None
+    q = np.asarray(query_embedding)
+    vecs = sentence_vectors.get(top, sents, possible)
+    cos = np.nan_to_num(vecs @ q, nan=0.0)
     q_tokens = set(tokens(question, language)) - set(tokens(" ".join(subject), language))
     q_concepts = glossary.concepts(question)
     # "X contains the active substance Y": how every overview opens; the answer only when that is asked.
@@ -148,7 +163,7 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
             overlap += len(q_concepts & glossary.concepts(sent)) / len(q_concepts)
         boilerplate = _is_pointer(sent)
         score = cos[i] + w.sentence_overlap * overlap - w.sentence_pointer * boilerplate - w.sentence_position * i
-        if _is_fragment(sent) or (must_match is not None and not must_match.matches(sent, language or "")):
+        if not possible[i]:
             score -= 10.0
         elif identity is not None and identity.search(sent):
             score -= w.sentence_identity
