@@ -144,8 +144,13 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
     language = str(top.meta.get("language") or "") or None
     # A fragment, or a sentence without what the question asks for (a number, a frequency), never
     # answers: it is not embedded or scored.
-    possible = [not _is_fragment(text[a:b]) and (must_match is None or must_match.matches(text[a:b], language or ""))
-                for a, b in sents]
+    holds = [must_match is None or must_match.matches(text[a:b], language or "") for a, b in sents]
+    # The items of a list hold what its lead-in says ("X is used to treat:" then one line per condition).
+    for i in range(1, len(sents)):
+        if not holds[i] and _LIST_ITEM.match(text[slice(*sents[i])]):
+            lead = next((j for j in range(i - 1, -1, -1) if not _LIST_ITEM.match(text[slice(*sents[j])])), None)
+            holds[i] = lead is not None and holds[lead] and text[slice(*sents[lead])].rstrip().endswith(":")
+    possible = [h and not _is_fragment(text[a:b]) for h, (a, b) in zip(holds, sents)]
     if not any(possible):
         return None
     q = np.asarray(query_embedding)
@@ -214,6 +219,7 @@ def _index_of_start(sents, start):
     return next(i for i, (a, _) in enumerate(sents) if a == start)
 
 
+_LIST_ITEM = re.compile(r"\s*[•\-–*]\s")
 _POINTER = re.compile(r"bipacksedel|package leaflet|läkare eller apotekspersonal|doctor or pharmacist", re.IGNORECASE)
 
 

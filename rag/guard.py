@@ -194,7 +194,8 @@ class Shape:
 
 
 def answer_shape(question: str, substances: list[str] | None = None) -> Shape | None:
-    """What a quote must contain to answer a "when", "how often", "how many", active-substance or unit question."""
+    """What a quote must contain to answer a "when", "how often", "how many", active-substance, unit or
+    "used for" question."""
     if asks_for(question, "date"):
         return Shape("date", DATE)
     if substances and asks_for(question, "substance"):
@@ -208,4 +209,6 @@ def answer_shape(question: str, substances: list[str] | None = None) -> Shape | 
             return Shape("unit", re.compile(written, re.IGNORECASE))
     if asks_for(question, "number"):
         return Shape("number", NUMBER, written="number")
+    if asks_for(question, "indication"):  # "What is X used for?": the sentence that says what it treats
+        return Shape("indication", written="indication")
     return None

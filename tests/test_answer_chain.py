@@ -100,6 +100,49 @@ def test_a_leaflet_topic_the_overview_does_write_about_is_answered(make_settings
     assert not german.refused and "with food" in german.citations[0].quote
 
 
+OLD_LAYOUT = """EMA/222222/2012
+EMEA/H/C/002222
+EPAR summary for the public
+Formavir
+formavirumab
+
+What is Formavir?
+Formavir is a concentrate that is made up into a solution for infusion (drip) into a vein. It contains the
+active substance formavirumab.
+
+What is Formavir used for?
+Formavir is used to treat:
+
+• chronic plaque dermatitis in adults;
+• severe eczema in children from 6 years of age.
+
+The medicine can only be obtained with a prescription.
+"""
+
+
+def test_a_used_for_question_is_answered_with_what_the_medicine_treats(make_settings, tmp_path):
+    """The older EPAR summaries hold "What is X?" and "What is X used for?" in one section: the quote
+    is the sentence that says what it treats, in any question language, and a list item holds its lead-in."""
+    from ingest.pipeline import ingest
+    from rag.service import RagService
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "formavir_en.txt").write_text(OLD_LAYOUT, encoding="utf-8")
+    settings = make_settings()
+    assert ingest([docs], settings).exit_code == 0
+    service = RagService(settings)
+    for question in ("What is Formavir used for?", "Wofür wird Formavir angewendet?", "À quoi sert Formavir ?",
+                     "A cosa serve Formavir?", "Vad används Formavir för?"):
+        a = service.answer(question)
+        assert not a.refused, (question, a.answer)
+        quote = a.citations[0].quote
+        assert "used to treat" in quote or "dermatitis" in quote or "eczema" in quote, (question, quote)
+        assert "concentrate" not in quote, (question, quote)
+    age = service.answer("From what age can Formavir be used for eczema?")
+    assert not age.refused and "6 years" in age.citations[0].quote, age.answer
+
+
 def test_names_of_several_words_and_one_substance_of_a_combination_find_their_medicine():
     catalogue = Catalogue([
         {"medicine": "Luxturna", "substance": "voretigene neparvovec", "language": "en", "source": "l.txt"},
