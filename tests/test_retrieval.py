@@ -73,6 +73,13 @@ def test_no_cue_means_no_prior():
     assert section_prior("Tell me about Conexxence") == {}
 
 
+def test_cues_match_word_starts_and_marked_cues_whole_words_only():
+    assert "how_works" in section_prior("How does it act?")  # "act=": the word itself
+    assert "how_works" not in section_prior("What is the active ingredient?")  # not "active"
+    assert "how_used" in section_prior("Is it administered by a nurse?")  # "administ": any ending
+    assert "how_used" not in section_prior("Is it readministration?")  # not inside a word
+
+
 @pytest.mark.parametrize("q,lang", [("How often is Conexxence given?", "en"), ("Hur ofta ges Conexxence?", "sv"),
                                     ("vilken dos av Lumykras rekommenderas?", "sv"), ("Which medicine treats vitiligo?", "en"),
                                     ("Was ist Conexxence?", "de"), ("Welche Nebenwirkungen hat Conexxence?", "de"),
