@@ -84,16 +84,21 @@ stored in a refrigerator at 2 to 8 degrees.
 """
 
 
-def test_a_leaflet_topic_the_overview_does_write_about_is_answered(make_settings, tmp_path):
+def _service_over(make_settings, tmp_path, name: str, text: str):
+    """A service over a store holding one document, ingested as a user would."""
     from ingest.pipeline import ingest
     from rag.service import RagService
 
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "storavir_en.txt").write_text(LEAFLET_TOPIC, encoding="utf-8")
+    (docs / name).write_text(text, encoding="utf-8")
     settings = make_settings()
     assert ingest([docs], settings).exit_code == 0
-    service = RagService(settings)
+    return RagService(settings)
+
+
+def test_a_leaflet_topic_the_overview_does_write_about_is_answered(make_settings, tmp_path):
+    service = _service_over(make_settings, tmp_path, "storavir_en.txt", LEAFLET_TOPIC)
     a = service.answer("Should Storavir be taken with food?")
     assert not a.refused and "with food" in a.citations[0].quote
     german = service.answer("Soll Storavir mit dem Essen eingenommen werden?")  # other language, same topic
@@ -123,15 +128,7 @@ The medicine can only be obtained with a prescription.
 def test_a_used_for_question_is_answered_with_what_the_medicine_treats(make_settings, tmp_path):
     """The older EPAR summaries hold "What is X?" and "What is X used for?" in one section: the quote
     is the sentence that says what it treats, in any question language, and a list item holds its lead-in."""
-    from ingest.pipeline import ingest
-    from rag.service import RagService
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "formavir_en.txt").write_text(OLD_LAYOUT, encoding="utf-8")
-    settings = make_settings()
-    assert ingest([docs], settings).exit_code == 0
-    service = RagService(settings)
+    service = _service_over(make_settings, tmp_path, "formavir_en.txt", OLD_LAYOUT)
     for question in ("What is Formavir used for?", "Wofür wird Formavir angewendet?", "À quoi sert Formavir ?",
                      "A cosa serve Formavir?", "Vad används Formavir för?"):
         a = service.answer(question)
