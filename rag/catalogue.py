@@ -5,8 +5,11 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
+
+import numpy as np
 
 # Endings of international non-proprietary names: a word with one of these is very likely a
 # medicine, so a question about one the corpus does not hold is refused rather than guessed at.
@@ -58,8 +61,10 @@ class Catalogue:
         self._finish(meds, vocabulary)
 
     @classmethod
-    def from_facts(cls, facts: list[dict], vocabulary: set[str] | None = None) -> "Catalogue":
-        """From the per-medicine rows ingest writes (see rag.sidecar), not from every section."""
+    def from_facts(cls, facts: list[dict], vocabulary: set[str] | None = None,
+                   lookup: "Lookup | None" = None) -> "Catalogue":
+        """From the per-medicine rows ingest writes (see rag.sidecar), not from every section; with the
+        word lookup ingest built from the same rows, if it has one."""
         cat = cls.__new__(cls)
         meds = {}
         for f in facts:
@@ -67,39 +72,46 @@ class Catalogue:
                 f["name"], f.get("substance") or None, set(f.get("refs", ())), set(f.get("product_numbers", ())),
                 set(f.get("languages", ())), set(f.get("sources", ())), set(f.get("sections", ())),
             )
-        cat._finish(meds, vocabulary)
+        fits = lookup is not None and len(lookup.medicine) and int(lookup.medicine.max()) < len(meds)
+        cat._finish(meds, vocabulary, lookup if fits else None)
         return cat
 
-    def _finish(self, meds: dict[str, Medicine], vocabulary: set[str] | None) -> None:
-        self.medicines = sorted(meds.values(), key=lambda x: x.name.lower())
+    def _finish(self, meds: dict[str, Medicine], vocabulary: set[str] | None, lookup: "Lookup | None" = None) -> None:
+        numbered = list(meds.values())
+        self.medicines = sorted(numbered, key=lambda x: x.name.lower())
         self.vocabulary = vocabulary or set()
-        self._terms: dict[str, Medicine] = {}
-        parts = Counter(p for med in self.medicines for p in set(substance_parts(med.substance)))
-        for med in self.medicines:
-            self._terms[med.name.lower()] = med
-            if med.substance:
-                self._terms[med.substance.lower()] = med
-            for part in substance_parts(med.substance):
-                if parts[part] == 1 and len(part) >= 6:  # one active substance of a combination ("emtricitabine")
-                    self._terms.setdefault(part, med)
-        # Fuzzy matching looks only at plausible terms, so its cost does not grow with the corpus:
-        # terms one deletion apart (most typos), else terms of the same first letter and a length
-        # that a 0.8 similarity allows.
-        deletions: dict[str, list[str]] = {}
-        self._by_start: dict[tuple[str, int], list[str]] = {}
-        for term in self._terms:
-            for key in _one_deletion(term):
-                found = deletions.get(key)
-                if found is None:
-                    deletions[key] = [term]
-                elif term not in found:
-                    found.append(term)
-            self._by_start.setdefault((term[:1], len(term)), []).append(term)
-        self._deletions = deletions
-        several = sorted((t for t in self._terms if " " in t), key=len, reverse=True)
-        self._phrases = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, several)) + r")(?!\w)", re.IGNORECASE) if several else None
+        self.lookup = lookup if lookup is not None else build_lookup(numbered)
+        self._terms: dict[str, Medicine] = dict(zip(self.lookup.terms,
+                                                    (numbered[n] for n in self.lookup.medicine.tolist())))
         self._matched: dict[str, Medicine | None] = {}
         self.terms: dict[str, set[str]] = {}  # language -> word stems of every name and substance (filled by the caller)
+
+    @property
+    def _by_start(self) -> dict[tuple[str, int], list[str]]:
+        """Terms by first letter and length, for a typo that is more than one deletion away."""
+        if not hasattr(self, "_by_start_table"):
+            table: dict[tuple[str, int], list[str]] = {}
+            for term in self._terms:
+                table.setdefault((term[:1], len(term)), []).append(term)
+            self._by_start_table = table
+        return self._by_start_table
+
+    @property
+    def _phrases(self) -> re.Pattern[str] | None:
+        """Names of several words, longest first."""
+        if not hasattr(self, "_phrases_rx"):
+            several = sorted((t for t in self._terms if " " in t), key=len, reverse=True)
+            self._phrases_rx = (re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, several)) + r")(?!\w)", re.IGNORECASE)
+                                if several else None)
+        return self._phrases_rx
+
+    @property
+    def shared_substances(self) -> set[str]:
+        """Active substances that more than one medicine has (lower case)."""
+        if not hasattr(self, "_shared"):
+            counts = Counter((m.substance or "").lower() for m in self.medicines)
+            self._shared = {s for s, n in counts.items() if n > 1}
+        return self._shared
 
     @property
     def names(self) -> list[str]:
@@ -132,7 +144,7 @@ class Catalogue:
     def as_named(self, text: str) -> str:
         """The text with a medicine named as its overview names it: a misspelt name or an active substance
         that only one medicine has ("What is erenumab used for?") becomes the medicine's name."""
-        shared = {s for s, n in Counter((m.substance or "").lower() for m in self.medicines).items() if n > 1}
+        shared = self.shared_substances
         lowered = text.lower()
 
         def named(match: re.Match) -> str:
@@ -158,7 +170,7 @@ class Catalogue:
             if cand in self._terms:
                 return self._terms[cand]
         if len(w) >= 5:
-            near = {t for key in _one_deletion(w) for t in self._deletions.get(key, ())}
+            near = self.lookup.near(w)
             if not near:
                 lo, hi = math.ceil(len(w) * 2 / 3), len(w) * 3 // 2
                 near = {t for n in range(lo, hi + 1) for t in self._by_start.get((w[:1], n), ())}
@@ -166,6 +178,56 @@ class Catalogue:
             if close:
                 return self._terms[close[0]]
         return None
+
+
+@dataclass
+class Lookup:
+    """Every name, substance and single substance of a combination, lower case, with its medicine
+    (a number into the list the lookup was built from), and the one-deletion forms of each term as
+    sorted 64-bit hashes: a typo one edit away shares a form with the term (symmetric deletion).
+    Ingest writes it beside the store (rag.sidecar), so a process reads it instead of building it."""
+
+    terms: list[str]
+    medicine: np.ndarray  # term -> medicine number
+    keys: np.ndarray  # sorted hashes of every term's one-deletion forms (the term itself included)
+    key_terms: np.ndarray  # the term of each key
+
+    def near(self, word: str) -> set[str]:
+        """Terms that share a one-deletion form with the word (a hash collision that passes the length check only adds a candidate)."""
+        if not len(self.keys):
+            return set()
+        hashes = np.array(sorted({_key_hash(k) for k in _one_deletion(word)}), np.uint64)
+        lo = np.searchsorted(self.keys, hashes, "left")
+        hi = np.searchsorted(self.keys, hashes, "right")
+        found = {self.terms[t] for a, b in zip(lo.tolist(), hi.tolist()) for t in self.key_terms[a:b].tolist()}
+        return {t for t in found if abs(len(t) - len(word)) <= 1}  # what a shared deletion allows
+
+
+def build_lookup(medicines: list[Medicine]) -> Lookup:
+    terms: dict[str, int] = {}
+    parts = Counter(p for med in medicines for p in set(substance_parts(med.substance)))
+    for n in sorted(range(len(medicines)), key=lambda k: medicines[k].name.lower()):
+        med = medicines[n]
+        terms[med.name.lower()] = n
+        if med.substance:
+            terms[med.substance.lower()] = n
+        for part in substance_parts(med.substance):
+            if parts[part] == 1 and len(part) >= 6:  # one active substance of a combination ("emtricitabine")
+                terms.setdefault(part, n)
+    names = list(terms)
+    keys, owners = [], []
+    for t, term in enumerate(names):
+        forms = _one_deletion(term)
+        keys += map(_key_hash, forms)
+        owners += [t] * len(forms)
+    keys_a, owners_a = np.array(keys, np.uint64), np.array(owners, np.int32)
+    order = np.lexsort((owners_a, keys_a))
+    return Lookup(names, np.array([terms[t] for t in names], np.int32), keys_a[order], owners_a[order])
+
+
+def _key_hash(key: str) -> int:
+    b = key.encode("utf-8", "surrogatepass")
+    return zlib.crc32(b) << 32 | zlib.adler32(b)
 
 
 class NameMatcher:

@@ -45,7 +45,7 @@ class Corpus:
             if index.version == self.index.version and not force:
                 return
             self.store.reopen_if(index.version)
-            self.catalogue = Catalogue.from_facts(index.medicines, index.words)
+            self.catalogue = Catalogue.from_facts(index.medicines, index.words, index.lookup)
             self.index = index
 
     def ensure_loaded(self) -> None:

@@ -7,7 +7,8 @@
 - `build-<token>/`: the catalogue (one row per medicine: names, numbers, languages, sections),
   the row of every section (id and medicine), the corpus's word list (`words.txt`: word -> how many
   medicines' overviews use it), the same for BM25 tokens (`tokens.txt`: each section tokenised in its
-  own language, see rag.lexical), and the BM25 index (bm25s, memory-mapped when loaded). Written
+  own language, see rag.lexical), the BM25 index (bm25s, memory-mapped when loaded) and the
+  catalogue's word lookup (`lookup_*`: names and substances with their typo keys). Written
   into a temporary folder and renamed, so a build is either whole or absent. A build made under
   other tokenising rules (state.json's "lexical") is rebuilt like one of an older format.
 
@@ -127,6 +128,7 @@ class Index:
     _tokens: dict[str, int] | None = None
     _languages: list[str] | None = None
     _bm25: object | None = None
+    _lookup: object | None = None
     _by_medicine: list[np.ndarray] | None = None  # medicine number -> its rows
     _numbers: dict[str, int] = field(default_factory=dict)  # lower-case name -> medicine number
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -175,6 +177,16 @@ class Index:
                     self._bm25 = bm25s.BM25.load(str(self.folder / "bm25"), mmap=True)
         return self._bm25
 
+    @property
+    def lookup(self):
+        """The catalogue's word lookup ingest built (rag.catalogue.Lookup); None for a build without one."""
+        if self._lookup is None and self.folder is not None and (self.folder / "lookup_terms.json").exists():
+            from .catalogue import Lookup
+
+            self._lookup = Lookup(json.loads((self.folder / "lookup_terms.json").read_text(encoding="utf-8")),
+                                  *(np.load(self.folder / f"lookup_{k}.npy", mmap_mode="r") for k in _LOOKUP_ARRAYS))
+        return self._lookup
+
     def _rows(self, medicines: list[str]) -> np.ndarray:
         """Row numbers of these medicines' sections, from a per-medicine table built once per build."""
         if self._by_medicine is None:
@@ -198,6 +210,18 @@ class Index:
     def ids_of(self, medicines: list[str]) -> list[str]:
         """Ids of these medicines' sections, in row order."""
         return [self.ids[r] for r in np.sort(self._rows(medicines))]
+
+
+_LOOKUP_ARRAYS = ("medicine", "keys", "key_terms")
+
+
+def _write_lookup(folder: Path, medicines: list[dict]) -> None:
+    from .catalogue import Catalogue
+
+    lookup = Catalogue.from_facts(medicines).lookup
+    (folder / "lookup_terms.json").write_text(json.dumps(lookup.terms, ensure_ascii=False), encoding="utf-8")
+    for k in _LOOKUP_ARRAYS:
+        np.save(folder / f"lookup_{k}.npy", getattr(lookup, k))
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -281,6 +305,7 @@ def build(store) -> Index:
         (tmp / "ids.json").write_text(json.dumps(ids, ensure_ascii=False), encoding="utf-8")
         (tmp / "medicines.json").write_text(json.dumps(medicines, ensure_ascii=False), encoding="utf-8")
         np.save(tmp / "medicine_rows.npy", rows)
+        _write_lookup(tmp, medicines)
         (tmp / "words.txt").write_text("\n".join(f"{w}\t{len(words[w])}" for w in sorted(words)), encoding="utf-8")
         (tmp / "tokens.txt").write_text("\n".join(f"{t}\t{len(stems[t])}" for t in sorted(stems)), encoding="utf-8")
         if ids:

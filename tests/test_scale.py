@@ -54,7 +54,8 @@ def test_ingest_writes_the_side_index_and_a_new_process_answers_from_it(seeded, 
     state = sidecar.read_state(seeded)
     assert state["state"] == "ready" and state["sections"] == 35
     folder = sidecar.index_dir(seeded) / state["build"]
-    assert {p.name for p in folder.iterdir()} >= {"ids.json", "medicines.json", "medicine_rows.npy", "words.txt", "bm25"}
+    assert {p.name for p in folder.iterdir()} >= {"ids.json", "medicines.json", "medicine_rows.npy", "words.txt", "bm25",
+                                                  "lookup_terms.json", "lookup_keys.npy"}
     meds = {m["name"]: m for m in json.loads((folder / "medicines.json").read_text())}
     assert set(meds) == {"Conexxence", "Lumykras", "Opzelura"}
     assert "missing_info" in meds["Lumykras"]["sections"] and "missing_info" not in meds["Conexxence"]["sections"]
@@ -161,3 +162,38 @@ def test_names_are_taken_out_of_a_question_as_the_alternation_of_every_name_woul
     questions += ["Insulin aspart or insulin?", "Zyn zyn-zyn", "", "  Conexxence", "What is Medname0007 used for?"]
     for q in questions:
         assert matcher.sub(" ", q) == regex.sub(" ", q), q
+
+
+def test_the_typo_lookup_finds_every_term_one_edit_away_and_is_read_from_the_build(seeded):
+    import random
+
+    from rag import sidecar
+    from rag.catalogue import Catalogue, Medicine, _one_deletion, build_lookup
+
+    rng = random.Random(3)
+    meds = [Medicine(f"Medname{i:04d}", f"substance{i:04d}") for i in range(1, 2500)]
+    meds += [Medicine("Conexxence", "denosumab"), Medicine("Prolia", "denosumab"), Medicine("Lumykras", "sotorasib"),
+             Medicine("Truvada", "emtricitabine / tenofovir disoproxil"), Medicine("Insulin aspart Sanofi", "insulin aspart")]
+    lookup = build_lookup(meds)
+    forms = {t: _one_deletion(t) for t in lookup.terms}
+    words = []
+    for term in rng.sample(lookup.terms, 300):
+        i, ch = rng.randrange(len(term)), rng.choice("abcdefghijklmnopqrstuvwxyzåäöü")
+        words += [term, term[:i] + term[i + 1:], term[:i] + ch + term[i:], term[:i] + ch + term[i + 1:], term + "xy"]
+    words += ["lumicras", "emtricitabin", "tenofovir", "often", "given", "dosering", "ẞtraße", "\ud800x"]
+    for w in words:
+        assert lookup.near(w) == {t for t, f in forms.items() if f & _one_deletion(w)}, w
+
+    # What ingest wrote beside the store is what the catalogue would build from the same rows.
+    state = sidecar.read_state(seeded)
+    index = sidecar.load(seeded, state)
+    built = Catalogue.from_facts(index.medicines).lookup
+    assert index.lookup.terms == built.terms and "denosumab" in index.lookup.terms
+    for k in ("medicine", "keys", "key_terms"):
+        assert np.array_equal(getattr(index.lookup, k), getattr(built, k))
+    catalogue = Catalogue.from_facts(index.medicines, index.words, index.lookup)
+    assert catalogue.lookup is index.lookup
+    assert [m.name for m in catalogue.find("Is lumycras a tablet?")] == ["Lumykras"]
+    assert [m.name for m in catalogue.find("opzelura's cream, conexence")] == ["Opzelura", "Conexxence"]
+    # A lookup that does not fit the rows (another build's) is not used.
+    assert Catalogue.from_facts(index.medicines[:1], None, index.lookup).lookup is not index.lookup
