@@ -39,6 +39,7 @@ class RagService:
         self.ranking = settings.ranking
         self.embedder = get_embedder(settings)
         self.store = SectionStore(settings)
+        self.store.warm_in_background()
         self.corpus = Corpus(self.store)
         self._vocab: tuple[str | None, guard.Vocabulary | None] = (None, None)
         self._medicine_resolver: MedicineResolver | None = None
@@ -121,6 +122,12 @@ class RagService:
             yield answer
             return
         yield from self.answerer.stream(answer, history or [])
+
+    def rehearse(self, question: str) -> Answer:
+        """The question answered offline whatever the settings: every step of a first question runs
+        once (indexes, patterns, model), and no LLM endpoint is called. For the start-up warm-up."""
+        prepared = self._prepare(guard.clean_question(question), [], None)
+        return prepared if isinstance(prepared, Answer) else self.extractive.answer(prepared)
 
     # steps ---------------------------------------------------------------------------------
     def _prepare(self, question: str, history: list[dict], medicine: str | None):
@@ -320,7 +327,8 @@ class RagService:
 def _medicine_terms(catalogue, lang: str) -> set[str]:
     """Word stems of every name and substance as a question in `lang` has them, once per catalogue and language."""
     if lang not in catalogue.terms:
-        catalogue.terms[lang] = {t for m in catalogue.medicines for t in guard.tokens(f"{m.name} {m.substance or ''}", lang)}
+        # One text of every name: tokens are per word, so the same set as name by name, in one call.
+        catalogue.terms[lang] = set(guard.tokens("\n".join(f"{m.name} {m.substance or ''}" for m in catalogue.medicines), lang))
     return catalogue.terms[lang]
 
 

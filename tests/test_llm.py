@@ -85,3 +85,12 @@ def test_unreachable_endpoint_falls_back_to_the_extractive_answer(seeded_setting
     settings = seeded_settings.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1", "llm_timeout_s": 2.0})
     a = RagService(settings).answer("How often is Conexxence given?")
     assert not a.refused and a.mode == "extractive" and "6 months" in a.answer
+
+
+def test_the_start_up_warm_up_runs_a_whole_answer_without_calling_the_endpoint(llm_service, stub):
+    from ui.warm import warm
+
+    warm(llm_service)
+    assert stub.requests == []
+    # The answer's one-time work is done: the sentences of the rehearsed section are embedded already.
+    assert llm_service.extractive.sentence_vectors._cache

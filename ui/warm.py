@@ -1,6 +1,6 @@
 """What the first question would otherwise wait for, loaded when the app starts (not at import):
 the drug dictionary (a few seconds, about 370 MB), the language identifier, the side index, the
-BM25 index and Chroma's vector index, and the embedding model's first run."""
+BM25 index and Chroma's vector index, the answer's patterns and the embedding model's first run."""
 
 from __future__ import annotations
 
@@ -26,9 +26,7 @@ def warm(service: RagService) -> float:
         detect("How is this medicine used?")
         medicines = service.medicines()
         if medicines:
-            # Retrieval only: no answer is composed, so no LLM endpoint is called.
-            name = medicines[0]["name"]
-            service.retrieve(f"How is {name} used?", medicines=[name], language="en", prior={})
+            service.rehearse(f"How is {medicines[0]['name']} used?")  # offline: no LLM endpoint is called
     except Exception as exc:
         log.warning("start-up warm-up stopped early: %s", exc)
     took = time.perf_counter() - start
