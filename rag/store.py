@@ -242,20 +242,26 @@ class SectionStore:
         self._current()
 
         def run():
-            return self.collection.query(query_embeddings=[embedding], n_results=max(top_k, 1), where=where,
-                                         include=["metadatas", "documents", "distances"])
+            # Ids and distances first, then the rows by id: Chroma's query reads metadata slower than its get.
+            got = self.collection.query(query_embeddings=[embedding], n_results=max(top_k, 1), where=where,
+                                        include=["distances"])
+            ids = got["ids"][0]
+            rows = self.collection.get(ids=ids, include=["metadatas", "documents"]) if ids else {"ids": []}
+            return ids, got["distances"][0], rows
 
         try:
-            got = run()
+            ids, distances, rows = run()
         except Exception:
             if self._opened is None:
                 raise
             # Another process wrote since this one looked: a filter names ids the in-memory index
             # lacks ("Error finding id"). Open the folder afresh, once.
             self._reopen()
-            got = run()
+            ids, distances, rows = run()
+        by_id = {i: (d, m) for i, d, m in zip(rows["ids"], rows.get("documents") or [], rows.get("metadatas") or [])}
         hits = []
-        for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
+        for i, dist in zip(ids, distances):
+            d, m = by_id.get(i, (None, None))
             if m is None or d is None:  # deleted by another process since this index was loaded
                 continue
             hits.append(Hit(Node(i, d, _clean(m)), 1.0 - float(dist)))  # cosine space: distance = 1 - cosine
