@@ -87,14 +87,23 @@ class Catalogue:
         self.terms: dict[str, set[str]] = {}  # language -> word stems of every name and substance (filled by the caller)
 
     @property
-    def _by_start(self) -> dict[tuple[str, int], list[str]]:
-        """Terms by first letter and length, for a typo that is more than one deletion away."""
+    def _by_start(self) -> dict[tuple[str, int], np.ndarray]:
+        """Term numbers by first letter and length, for a typo that is more than one deletion away."""
         if not hasattr(self, "_by_start_table"):
-            table: dict[tuple[str, int], list[str]] = {}
-            for term in self._terms:
-                table.setdefault((term[:1], len(term)), []).append(term)
-            self._by_start_table = table
+            table: dict[tuple[str, int], list[int]] = {}
+            for n, term in enumerate(self.lookup.terms):
+                table.setdefault((term[:1], len(term)), []).append(n)
+            self._by_start_table = {k: np.array(v, np.int64) for k, v in table.items()}
+            self._letter_counts = np.array([_letter_counts(t) for t in self.lookup.terms], np.int32).reshape(-1, 37)
         return self._by_start_table
+
+    def _similar_enough(self, w: str, numbers: np.ndarray) -> list[str]:
+        """The terms among `numbers` that can reach difflib's ratio 0.8 with w: its quick_ratio counts
+        the characters two strings share, and letter and digit counts bound that from above."""
+        counts = self._letter_counts[numbers]
+        shared = np.minimum(counts, np.array(_letter_counts(w), np.int32)).sum(axis=1)
+        bound = 2.0 * shared / (counts.sum(axis=1) + len(w))
+        return [self.lookup.terms[n] for n in numbers[bound >= 0.8 - 1e-9].tolist()]
 
     @property
     def _phrases(self) -> re.Pattern[str] | None:
@@ -173,7 +182,9 @@ class Catalogue:
             near = self.lookup.near(w)
             if not near:
                 lo, hi = math.ceil(len(w) * 2 / 3), len(w) * 3 // 2
-                near = {t for n in range(lo, hi + 1) for t in self._by_start.get((w[:1], n), ())}
+                buckets = [b for n in range(lo, hi + 1) if (b := self._by_start.get((w[:1], n))) is not None]
+                if buckets:
+                    near = set(self._similar_enough(w, np.concatenate(buckets)))
             close = difflib.get_close_matches(w, sorted(near), n=1, cutoff=0.8)
             if close:
                 return self._terms[close[0]]
@@ -285,6 +296,19 @@ class NameMatcher:
     def _all(self) -> list[str]:
         names = self._short + [n for _, by_length in self._by_prefix.values() for group in by_length.values() for n in group]
         return sorted(names, key=len, reverse=True)
+
+
+def _letter_counts(text: str) -> list[int]:
+    """How often each of a-z and 0-9 occurs in text, and every other character together."""
+    counts = [0] * 37
+    for ch in text:
+        if "a" <= ch <= "z":
+            counts[ord(ch) - 97] += 1
+        elif "0" <= ch <= "9":
+            counts[ord(ch) - 22] += 1
+        else:
+            counts[36] += 1
+    return counts
 
 
 def _is_word(ch: str) -> bool:

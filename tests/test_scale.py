@@ -165,6 +165,8 @@ def test_names_are_taken_out_of_a_question_as_the_alternation_of_every_name_woul
 
 
 def test_the_typo_lookup_finds_every_term_one_edit_away_and_is_read_from_the_build(seeded):
+    import difflib
+    import math
     import random
 
     from rag import sidecar
@@ -183,6 +185,21 @@ def test_the_typo_lookup_finds_every_term_one_edit_away_and_is_read_from_the_bui
     words += ["lumicras", "emtricitabin", "tenofovir", "often", "given", "dosering", "ẞtraße", "\ud800x"]
     for w in words:
         assert lookup.near(w) == {t for t, f in forms.items() if f & _one_deletion(w)}, w
+
+    # Matching a word: one edit away first, else the closest term of its first letter and a length
+    # a 0.8 similarity allows, as difflib would pick it from all of them.
+    facts = [{"name": m.name, "substance": m.substance} for m in meds]
+    catalogue = Catalogue.from_facts(facts)
+    words += ["medicine", "mednam", "medname00001x", "madname0001", "subst", "lumikrass", "truvadda", "insulinaspart"]
+    for w in words:
+        w = w.lower()
+        near = {t for t, f in forms.items() if f & _one_deletion(w)} or {
+            t for t in lookup.terms if t[:1] == w[:1] and math.ceil(len(w) * 2 / 3) <= len(t) <= len(w) * 3 // 2}
+        close = difflib.get_close_matches(w, sorted(near), n=1, cutoff=0.8) if len(w) >= 5 else []
+        expected = catalogue._terms[w] if w in catalogue._terms else (catalogue._terms[close[0]] if close else None)
+        if w not in catalogue._terms and (w.endswith("s") and w[:-1] in catalogue._terms):
+            expected = catalogue._terms[w[:-1]]
+        assert catalogue._lookup(w) is expected, w
 
     # What ingest wrote beside the store is what the catalogue would build from the same rows.
     state = sidecar.read_state(seeded)
