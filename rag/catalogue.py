@@ -41,24 +41,36 @@ class Medicine:
         }
 
 
+def medicine_facts(metas: list[dict]) -> tuple[list[dict], np.ndarray]:
+    """One row per medicine from its sections' metadata (names, numbers, languages, sections), and
+    the medicine number of each section (-1: none)."""
+    facts: dict[str, dict] = {}
+    rows = np.full(len(metas), -1, np.int32)
+    order: dict[str, int] = {}
+    for n, m in enumerate(metas):
+        name = str(m.get("medicine") or "").strip()
+        if not name:
+            continue
+        key = name.lower()
+        if key not in facts:
+            order[key] = len(order)
+            facts[key] = {"name": name, "substance": None, "refs": [], "product_numbers": [], "languages": [],
+                          "sources": [], "sections": []}
+        f = facts[key]
+        rows[n] = order[key]
+        f["substance"] = f["substance"] or (m.get("substance") or None)
+        for list_key, value in (("refs", m.get("ref")), ("product_numbers", m.get("product_number")),
+                                ("languages", m.get("language") or ""), ("sources", m.get("source") or ""),
+                                ("sections", m.get("section"))):
+            if value is not None and (value or list_key in ("languages", "sources")) and value not in f[list_key]:
+                f[list_key].append(value)
+    return list(facts.values()), rows
+
+
 class Catalogue:
     def __init__(self, metadatas: list[dict], vocabulary: set[str] | None = None) -> None:
-        meds: dict[str, Medicine] = {}
-        for m in metadatas:
-            name = str(m.get("medicine") or "").strip()
-            if not name:
-                continue
-            med = meds.setdefault(name.lower(), Medicine(name))
-            med.substance = med.substance or (m.get("substance") or None)
-            if m.get("ref"):
-                med.refs.add(m["ref"])
-            if m.get("product_number"):
-                med.product_numbers.add(m["product_number"])
-            med.languages.add(m.get("language") or "")
-            med.sources.add(m.get("source") or "")
-            if m.get("section"):
-                med.sections.add(m["section"])
-        self._finish(meds, vocabulary)
+        """From section metadata, through the same per-medicine rows ingest writes."""
+        self._load(medicine_facts(metadatas)[0], vocabulary)
 
     @classmethod
     def from_facts(cls, facts: list[dict], vocabulary: set[str] | None = None,
@@ -66,6 +78,10 @@ class Catalogue:
         """From the per-medicine rows ingest writes (see rag.sidecar), not from every section; with the
         word lookup ingest built from the same rows, if it has one."""
         cat = cls.__new__(cls)
+        cat._load(facts, vocabulary, lookup)
+        return cat
+
+    def _load(self, facts: list[dict], vocabulary: set[str] | None, lookup: "Lookup | None" = None) -> None:
         meds = {}
         for f in facts:
             meds[f["name"].lower()] = Medicine(
@@ -73,8 +89,7 @@ class Catalogue:
                 set(f.get("languages", ())), set(f.get("sources", ())), set(f.get("sections", ())),
             )
         fits = lookup is not None and len(lookup.medicine) and int(lookup.medicine.max()) < len(meds)
-        cat._finish(meds, vocabulary, lookup if fits else None)
-        return cat
+        self._finish(meds, vocabulary, lookup if fits else None)
 
     def _finish(self, meds: dict[str, Medicine], vocabulary: set[str] | None, lookup: "Lookup | None" = None) -> None:
         numbered = list(meds.values())
@@ -94,13 +109,19 @@ class Catalogue:
             for n, term in enumerate(self.lookup.terms):
                 table.setdefault((term[:1], len(term)), []).append(n)
             self._by_start_table = {k: np.array(v, np.int64) for k, v in table.items()}
-            self._letter_counts = np.array([_letter_counts(t) for t in self.lookup.terms], np.int32).reshape(-1, 37)
         return self._by_start_table
+
+    @property
+    def _term_letters(self) -> np.ndarray:
+        """Letter and digit counts of every term (see _letter_counts), one row per term."""
+        if not hasattr(self, "_term_letters_table"):
+            self._term_letters_table = np.array([_letter_counts(t) for t in self.lookup.terms], np.int32).reshape(-1, 37)
+        return self._term_letters_table
 
     def _similar_enough(self, w: str, numbers: np.ndarray) -> list[str]:
         """The terms among `numbers` that can reach difflib's ratio 0.8 with w: its quick_ratio counts
         the characters two strings share, and letter and digit counts bound that from above."""
-        counts = self._letter_counts[numbers]
+        counts = self._term_letters[numbers]
         shared = np.minimum(counts, np.array(_letter_counts(w), np.int32)).sum(axis=1)
         bound = 2.0 * shared / (counts.sum(axis=1) + len(w))
         return [self.lookup.terms[n] for n in numbers[bound >= 0.8 - 1e-9].tolist()]
@@ -171,10 +192,10 @@ class Catalogue:
         if w not in self._matched:
             if len(self._matched) > 10000:
                 self._matched.clear()
-            self._matched[w] = self._lookup(w)
+            self._matched[w] = self._resolve(w)
         return self._matched[w]
 
-    def _lookup(self, w: str) -> Medicine | None:
+    def _resolve(self, w: str) -> Medicine | None:
         for cand in (w, w[:-1] if w.endswith("s") else w, w[:-2] if w.endswith("'s") else w):
             if cand in self._terms:
                 return self._terms[cand]

@@ -126,7 +126,7 @@ class RagService:
     def rehearse(self, question: str) -> Answer:
         """The question answered offline whatever the settings: every step of a first question runs
         once (indexes, patterns, model), and no LLM endpoint is called. For the start-up warm-up."""
-        prepared = self._prepare(guard.clean_question(question), [], None)
+        prepared = self._prepare(question, [], None)
         return prepared if isinstance(prepared, Answer) else self.extractive.answer(prepared)
 
     # steps ---------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from typing import Iterator
 import numpy as np
 
 from . import lexical
+from .catalogue import Catalogue, Lookup, medicine_facts
 from .settings import Settings
 
 FORMAT = 3  # 3: BM25 tokens are Snowball stems in each section's language, and tokens.txt
@@ -121,7 +122,7 @@ class Index:
     version: str | None
     ids: list[str] = field(default_factory=list)
     medicine_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # row -> medicine number
-    medicines: list[dict] = field(default_factory=list)  # number -> facts (see _medicine_facts)
+    medicines: list[dict] = field(default_factory=list)  # number -> facts (see rag.catalogue.medicine_facts)
     folder: Path | None = None
     _row: dict[str, int] | None = None
     _words: dict[str, int] | None = None
@@ -181,8 +182,6 @@ class Index:
     def lookup(self):
         """The catalogue's word lookup ingest built (rag.catalogue.Lookup); None for a build without one."""
         if self._lookup is None and self.folder is not None and (self.folder / "lookup_terms.json").exists():
-            from .catalogue import Lookup
-
             self._lookup = Lookup(json.loads((self.folder / "lookup_terms.json").read_text(encoding="utf-8")),
                                   *(np.load(self.folder / f"lookup_{k}.npy", mmap_mode="r") for k in _LOOKUP_ARRAYS))
         return self._lookup
@@ -216,8 +215,6 @@ _LOOKUP_ARRAYS = ("medicine", "keys", "key_terms")
 
 
 def _write_lookup(folder: Path, medicines: list[dict]) -> None:
-    from .catalogue import Catalogue
-
     lookup = Catalogue.from_facts(medicines).lookup
     (folder / "lookup_terms.json").write_text(json.dumps(lookup.terms, ensure_ascii=False), encoding="utf-8")
     for k in _LOOKUP_ARRAYS:
@@ -251,30 +248,6 @@ def loaded(settings: Settings) -> Index | None:
     return _loaded.get(str(index_dir(settings)))
 
 
-def _medicine_facts(metas: list[dict]) -> tuple[list[dict], np.ndarray]:
-    facts: dict[str, dict] = {}
-    rows = np.full(len(metas), -1, np.int32)
-    order: dict[str, int] = {}
-    for n, m in enumerate(metas):
-        name = str(m.get("medicine") or "").strip()
-        if not name:
-            continue
-        key = name.lower()
-        if key not in facts:
-            order[key] = len(order)
-            facts[key] = {"name": name, "substance": None, "refs": [], "product_numbers": [], "languages": [],
-                          "sources": [], "sections": []}
-        f = facts[key]
-        rows[n] = order[key]
-        f["substance"] = f["substance"] or (m.get("substance") or None)
-        for list_key, value in (("refs", m.get("ref")), ("product_numbers", m.get("product_number")),
-                                ("languages", m.get("language") or ""), ("sources", m.get("source") or ""),
-                                ("sections", m.get("section"))):
-            if value is not None and (value or list_key in ("languages", "sources")) and value not in f[list_key]:
-                f[list_key].append(value)
-    return list(facts.values()), rows
-
-
 def build(store) -> Index:
     """Read every section once and write a new build; the caller holds the writer lock."""
     import bm25s
@@ -296,7 +269,7 @@ def build(store) -> Index:
                 words.setdefault(w, set()).add(medicine)
             for t in set(body):
                 stems.setdefault(t, set()).add(medicine)
-    medicines, rows = _medicine_facts(metas)
+    medicines, rows = medicine_facts(metas)
     root = index_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
     token = f"build-{uuid.uuid4().hex[:12]}"

@@ -199,7 +199,7 @@ def test_the_typo_lookup_finds_every_term_one_edit_away_and_is_read_from_the_bui
         expected = catalogue._terms[w] if w in catalogue._terms else (catalogue._terms[close[0]] if close else None)
         if w not in catalogue._terms and (w.endswith("s") and w[:-1] in catalogue._terms):
             expected = catalogue._terms[w[:-1]]
-        assert catalogue._lookup(w) is expected, w
+        assert catalogue._resolve(w) is expected, w
 
     # What ingest wrote beside the store is what the catalogue would build from the same rows.
     state = sidecar.read_state(seeded)
