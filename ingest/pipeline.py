@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -119,13 +120,24 @@ def ingest(
         for sid, meta in existing.items():
             by_doc.setdefault(meta.get("doc_id", ""), {})[sid] = meta
         writer = _Writer(store)
-        for result in results:
-            if result.status == "skipped":
-                continue
-            if progress:
-                progress(result.name)
-            _write(result, writer, embedder, by_doc.get(result.name, {}))
-        writer.flush()
+        try:
+            group: list[_Pending] = []
+            for result in results:
+                if result.status == "skipped":
+                    continue
+                if progress:
+                    progress(result.name)
+                pending = _prepare(result, settings, by_doc.get(result.name, {}))
+                if pending is None:
+                    continue
+                group.append(pending)
+                if sum(len(g.texts) for g in group) >= EMBED_GROUP:
+                    _embed_and_write(group, writer, embedder)
+                    group = []
+            _embed_and_write(group, writer, embedder)
+            writer.finish()
+        finally:
+            writer.close()
         removed = writer.removed
         state = sidecar.read_state(settings)
         if reset or state is None or state.get("state") != "ready":
@@ -213,16 +225,34 @@ def section_id(doc_id: str, key: str, part: int) -> str:
     return f"{doc_id}#{key}" + (f".{part}" if part else "")
 
 
-def _write(r: FileResult, writer: "_Writer", embedder, old: dict[str, dict]) -> None:
-    """Embed one document and hand it to the writer; `old` holds the sections the store has for it (id -> metadata)."""
+# Texts embedded in one call: the embedder runs them side by side, one per core, and a
+# single document's few sections leave a core idle at the end of every call.
+EMBED_GROUP = 48
+
+
+@dataclass
+class _Pending:
+    """One document's sections ready to embed: `texts` are the sections, then their sentences."""
+
+    result: FileResult
+    ids: list[str]
+    metas: list[dict]
+    texts: list[str]
+    stale: list[str]
+    updated: bool
+    sentence_spans: list[list] | None = None
+
+
+def _prepare(r: FileResult, settings: Settings, old: dict[str, dict]) -> _Pending | None:
+    """A document's texts and metadata; None when the store already has it (`old`: its sections there)."""
     doc = r.doc
     assert doc is not None
     doc_id = r.name
-    fp = _fingerprint(r, writer.store.settings)
+    fp = _fingerprint(r, settings)
     ids = [section_id(doc_id, s.key, s.part) for s in doc.sections]
     if old and set(old) == set(ids) and all(m.get("fingerprint") == fp for m in old.values()):
         r.status = "unchanged"
-        return
+        return None
 
     texts, metas = [], []
     for s in doc.sections:
@@ -251,31 +281,49 @@ def _write(r: FileResult, writer: "_Writer", embedder, old: dict[str, dict]) -> 
             "fingerprint": fp,
             "raw_hash": r.raw_hash,
         })
-    from rag.sentences import pack, sentence_texts, spans
+    stale = [i for i in old if i not in set(ids)]
+    if settings.sentence_vectors != "ingest":
+        return _Pending(r, ids, metas, texts, stale, bool(old))
+    from rag.sentences import sentence_texts, spans
+
+    # Sections and their sentences in one pass; sentence vectors are stored in the section's
+    # metadata, so they are written in the same upsert.
+    sents = [spans(s.text) for s in doc.sections]
+    texts += [t for s, sp in zip(doc.sections, sents) for t in sentence_texts(s.text, doc.medicine or "", sp)]
+    return _Pending(r, ids, metas, texts, stale, bool(old), sents)
+
+
+def _embed_and_write(group: list[_Pending], writer: "_Writer", embedder) -> None:
+    """Embed a few documents in one call, then hand each to the writer whole, in order."""
+    from rag.sentences import pack
     from rag.store import make_node
 
-    if writer.store.settings.sentence_vectors == "ingest":
-        # Sections and their sentences in one pass; sentence vectors are stored in the section's
-        # metadata, so they are written in the same upsert.
-        sents = [spans(s.text) for s in doc.sections]
-        sent_texts = [t for s, sp in zip(doc.sections, sents) for t in sentence_texts(s.text, doc.medicine or "", sp)]
-        vectors = embedder.passages(texts + sent_texts)
-        k = len(texts)
-        for meta, sp in zip(metas, sents):
-            meta.update(pack(sp, vectors[k : k + len(sp)]))
-            k += len(sp)
-    else:
-        vectors = embedder.passages(texts)
-    nodes = [make_node(i, doc_id, s.text, m, v) for i, s, m, v in zip(ids, doc.sections, metas, vectors[: len(texts)].tolist())]
-    writer.add(nodes, [i for i in old if i not in set(ids)])
-    r.status = "updated" if old else "added"
+    if not group:
+        return
+    vectors = embedder.passages([t for g in group for t in g.texts])
+    k = 0
+    for g in group:
+        mine, k = vectors[k : k + len(g.texts)], k + len(g.texts)
+        sections = g.result.doc.sections
+        if g.sentence_spans is not None:
+            j = len(sections)
+            for meta, sp in zip(g.metas, g.sentence_spans):
+                meta.update(pack(sp, mine[j : j + len(sp)]))
+                j += len(sp)
+        nodes = [make_node(i, g.result.name, s.text, m, v)
+                 for i, s, m, v in zip(g.ids, sections, g.metas, mine[: len(sections)].tolist())]
+        writer.add(nodes, g.stale)
+        g.result.status = "updated" if g.updated else "added"
 
 
 class _Writer:
     """Writes documents a few at a time: each store call has a fixed cost (tens of ms), as much as
     a document's sections themselves when their vectors come fast. A document's sections always go
     in one call, and its stale sections are removed only after that call, so an interrupted ingest
-    never leaves a document with fewer sections than before; it loses at most MAX_WAIT_S of work."""
+    never leaves a document with fewer sections than before; it loses at most MAX_WAIT_S of work.
+
+    Writes run in one background thread, in order, while the next documents are embedded; a
+    failed write is raised by the next call, and `finish` waits for the last one."""
 
     MAX_RECORDS = 256
     MAX_WAIT_S = 2.0
@@ -286,6 +334,8 @@ class _Writer:
         self.stale: list[str] = []
         self.since = 0.0
         self.removed = 0
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="ingest-writer")
+        self._last: Future | None = None
 
     def add(self, nodes: list, stale: list[str]) -> None:
         if self.nodes and len(self.nodes) + len(nodes) > self.MAX_RECORDS:
@@ -298,9 +348,28 @@ class _Writer:
             self.flush()
 
     def flush(self) -> None:
-        if self.nodes:
-            self.store.upsert(self.nodes)
-        if self.stale:
-            self.store.delete(self.stale)
+        self._wait()
+        if self.nodes or self.stale:
+            self._last = self._pool.submit(self._write, self.nodes, self.stale)
         self.removed += len(self.stale)
         self.nodes, self.stale = [], []
+
+    def _write(self, nodes: list, stale: list[str]) -> None:
+        if nodes:
+            self.store.upsert(nodes)
+        if stale:
+            self.store.delete(stale)
+
+    def _wait(self) -> None:
+        last, self._last = self._last, None
+        if last is not None:
+            last.result()
+
+    def finish(self) -> None:
+        """Write what is left and wait for it."""
+        self.flush()
+        self._wait()
+
+    def close(self) -> None:
+        """Wait for a write under way (after an error elsewhere: nothing new is started)."""
+        self._pool.shutdown(wait=True)

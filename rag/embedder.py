@@ -9,7 +9,9 @@ llama-index components (the eval baseline).
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,14 +23,31 @@ from .settings import DEFAULT_EMBED_MODEL, Settings
 MAX_TOKENS = 512
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # what this process may use, not what the machine has
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 class OnnxE5:
-    """multilingual-e5 in onnxruntime: tokenize, run, mean-pool over the mask, L2-normalise."""
+    """multilingual-e5 in onnxruntime: tokenize, run, mean-pool over the mask, L2-normalise.
+
+    One text runs on all threads (the question: latency). Several texts run side by side, one
+    thread each, on a second session: at batch 1 the threads of one run wait for each other
+    between the model's many small steps, and one text per core measured 1.3x the throughput
+    on 2 cores, with the same vectors.
+    """
 
     def __init__(self, folder: Path, model_file: str, threads: int | None) -> None:
-        # Parsing tokenizer.json (a 250,000-piece vocabulary) and creating the session both
+        # Parsing tokenizer.json (a 250,000-piece vocabulary) and creating the sessions all
         # release the GIL, so they run in the background while the caller opens the store.
+        self.workers = threads or _cores()
         self._ready = threading.Event()
+        self._solo_ready = threading.Event()
         self._error: BaseException | None = None
+        self._solo = None
+        self._pool: ThreadPoolExecutor | None = None
         threading.Thread(target=self._load, args=(folder, model_file, threads), daemon=True,
                          name="embedder-load").start()
 
@@ -43,16 +62,29 @@ class OnnxE5:
             self.pad_id = tokenizer.token_to_id("<pad>")
             self.eos_id = tokenizer.token_to_id("</s>")
             self._tokenizer = tokenizer
-            options = ort.SessionOptions()
-            if threads:
-                options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            self._session = ort.InferenceSession(str(folder / model_file), options,
-                                                 providers=["CPUExecutionProvider"])
+
+            def session(n: int | None):
+                options = ort.SessionOptions()
+                if n:
+                    options.intra_op_num_threads = n
+                options.inter_op_num_threads = 1
+                return ort.InferenceSession(str(folder / model_file), options, providers=["CPUExecutionProvider"])
+
+            self._session = session(threads)
         except BaseException as exc:  # re-raised to the first caller
             self._error = exc
+            self._solo_ready.set()
+            return
         finally:
             self._ready.set()
+        try:
+            if self.workers > 1:
+                self._solo = session(1)
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="embedder")
+        except Exception:  # noqa: BLE001 - texts then run one after another on the first session
+            self._solo = None
+        finally:
+            self._solo_ready.set()
 
     def _wait(self) -> None:
         self._ready.wait()
@@ -76,25 +108,33 @@ class OnnxE5:
         ids = [e.ids for e in self.tokenizer.encode_batch(texts)]
         # [<s>] + 510 pieces + [</s>], as tokenizers' own truncation to 512 does
         ids = [i if len(i) <= MAX_TOKENS else i[: MAX_TOKENS - 1] + [self.eos_id] for i in ids]
-        out = np.empty((len(texts), 0), np.float32)
         # Batches of similar length: the model computes every padded position.
         order = sorted(range(len(ids)), key=lambda k: len(ids[k]))
-        for start in range(0, len(order), max(batch_size, 1)):
-            chunk = order[start : start + max(batch_size, 1)]
-            width = max(len(ids[k]) for k in chunk)
-            input_ids = np.full((len(chunk), width), self.pad_id, np.int64)
-            mask = np.zeros((len(chunk), width), np.int64)
-            for row, k in enumerate(chunk):
-                input_ids[row, : len(ids[k])] = ids[k]
-                mask[row, : len(ids[k])] = 1
-            hidden = self.session.run(["last_hidden_state"], {"input_ids": input_ids, "attention_mask": mask})[0]
-            m = mask[..., None].astype(np.float32)
-            pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
-            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-            if out.shape[1] == 0:
-                out = np.empty((len(texts), pooled.shape[1]), np.float32)
-            out[chunk] = pooled
+        step = max(batch_size, 1)
+        chunks = [order[start : start + step] for start in range(0, len(order), step)]
+        if len(chunks) > 1 and self._solo_ready.is_set() and self._solo is not None:
+            # longest first, so that no worker is left with a long text at the end
+            runs = self._pool.map(lambda chunk: self._run(self._solo, ids, chunk), chunks[::-1])
+            pooled = list(runs)[::-1]
+        else:
+            pooled = [self._run(self.session, ids, chunk) for chunk in chunks]
+        out = np.empty((len(texts), pooled[0].shape[1]), np.float32)
+        for chunk, vectors in zip(chunks, pooled):
+            out[chunk] = vectors
         return out
+
+    def _run(self, session, ids: list[list[int]], chunk: list[int]) -> np.ndarray:
+        width = max(len(ids[k]) for k in chunk)
+        input_ids = np.full((len(chunk), width), self.pad_id, np.int64)
+        mask = np.zeros((len(chunk), width), np.int64)
+        for row, k in enumerate(chunk):
+            input_ids[row, : len(ids[k])] = ids[k]
+            mask[row, : len(ids[k])] = 1
+        hidden = session.run(["last_hidden_state"], {"input_ids": input_ids, "attention_mask": mask})[0]
+        m = mask[..., None].astype(np.float32)
+        pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return pooled
 
 
 class _Fastembed:

@@ -79,7 +79,9 @@ class Settings(BaseSettings):
         "int8", description="Bundled model weights: per-channel int8 built from the shipped 4-bit ones "
         "(as accurate on the eval, 1.6x faster), or the 4-bit as shipped."
     )
-    embed_threads: int | None = Field(None, description="onnxruntime threads; empty = all cores.")
+    embed_threads: int | None = Field(
+        None, description="Cores the model uses; empty = all. One text runs on all of them, several texts "
+        "side by side, one per core.")
     sentence_vectors: Literal["answer", "ingest"] = Field(
         "answer", description="When the sentences quoted from get their vectors: 'answer' the first time a "
         "section is quoted (kept in memory after), 'ingest' stored with every section, so first answers embed "

@@ -59,6 +59,18 @@ def test_batches_sorted_by_length_give_the_same_vectors_in_the_same_order(q4):
     assert np.allclose(np.linalg.norm(one, axis=1), 1.0, atol=1e-5)
 
 
+def test_texts_embedded_side_by_side_get_the_vectors_each_gets_alone(make_settings_module):
+    # Several texts run one per core on a single-threaded session; one text runs on all threads.
+    embedder = get_embedder(make_settings_module(embed_threads=2))
+    embedder.model._solo_ready.wait()
+    assert embedder.model._solo is not None
+    texts = TEXTS + [t.upper() for t in TEXTS] + [LONG_TEXT[: 40 * k] for k in range(1, 9)]
+    together = embedder.passages(texts)
+    alone = np.array([embedder.passages([t])[0] for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    assert len({round(float(v[0]), 6) for v in together}) == len(texts)  # each row its own text
+
+
 def test_token_counts_see_past_the_window_and_long_texts_still_embed(q4, reference):
     assert q4.count_tokens(LONG_TEXT) == reference.token_count(LONG_TEXT, is_query=False)
     too_long = " ".join([LONG_TEXT] * 3)
