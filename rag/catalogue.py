@@ -5,9 +5,13 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import tomllib
+import unicodedata
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 
@@ -209,7 +213,20 @@ class Catalogue:
             close = difflib.get_close_matches(w, sorted(near), n=1, cutoff=0.8)
             if close:
                 return self._terms[close[0]]
+            return self._sounds.get(sounds_like([w])[0])
         return None
+
+    @property
+    def _sounds(self) -> dict[str, Medicine]:
+        """Terms by how they sound (see spelling.toml); a sound that two medicines share is left out."""
+        if not hasattr(self, "_sounds_table"):
+            terms = [t for t in self.lookup.terms if len(t) >= 5]
+            table: dict[str, Medicine | None] = {}
+            for sound, term in zip(sounds_like(terms), terms):
+                med = self._terms[term]
+                table[sound] = med if table.get(sound, med) is med else None
+            self._sounds_table = {k: v for k, v in table.items() if v is not None}
+        return self._sounds_table
 
 
 @dataclass
@@ -317,6 +334,21 @@ class NameMatcher:
     def _all(self) -> list[str]:
         names = self._short + [n for _, by_length in self._by_prefix.values() for group in by_length.values() for n in group]
         return sorted(names, key=len, reverse=True)
+
+
+@lru_cache(maxsize=1)
+def _spelling_rules() -> tuple[tuple[re.Pattern[str], str], ...]:
+    data = tomllib.loads(resources.files(__package__).joinpath("spelling.toml").read_text(encoding="utf-8"))
+    return tuple((re.compile(a), b) for a, b in data["rules"])
+
+
+def sounds_like(words: list[str]) -> list[str]:
+    """Each word as it sounds: lower case, no accents, spelling.toml's rules (all words in one pass per rule)."""
+    text = unicodedata.normalize("NFKD", "\n".join(words).lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    for rx, to in _spelling_rules():
+        text = rx.sub(to, text)
+    return text.split("\n")
 
 
 def _letter_counts(text: str) -> list[int]:

@@ -29,6 +29,26 @@ def test_medicine_detection(text, names):
     assert [m.name for m in CATALOGUE.find(text)] == names
 
 
+@pytest.mark.parametrize("text,names", [
+    ("How often is Konexxense given?", ["Conexxence"]),  # written as it sounds: more than difflib's 0.8 allows
+    ("Hur tas lumicras?", ["Lumykras"]),
+    ("Vad används Opselura till?", ["Opzelura"]),
+    ("Is sotorasyb a tablet?", ["Lumykras"]),  # the substance too
+    ("Is Lumikrys a tablet?", []),  # sounds otherwise
+])
+def test_a_name_spelt_as_it_sounds_is_the_medicine(text, names):
+    assert [m.name for m in CATALOGUE.find(text)] == names
+
+
+def test_a_sound_two_medicines_share_names_neither():
+    syntel = {"medicine": "Syntel", "substance": "betamab", "language": "en", "source": "s.md"}
+    zyntell = {"medicine": "Zyntell", "substance": "alfamab", "language": "en", "source": "z.md"}
+    question = "What is Cinntel used for?"  # sounds like both, two edits or more from either
+    assert [m.name for m in Catalogue([syntel]).find(question)] == ["Syntel"]
+    assert [m.name for m in Catalogue([zyntell]).find(question)] == ["Zyntell"]
+    assert Catalogue([syntel, zyntell]).find(question) == []
+
+
 @pytest.mark.parametrize("text,unknown", [
     ("What is the maximum daily dose of ibuprofen?", ["ibuprofen"]),
     ("Is Keytruda better than Lumykras?", ["Keytruda"]),
