@@ -48,7 +48,9 @@ class OnnxE5:
         self._error: BaseException | None = None
         self._solo = None
         self._pool: ThreadPoolExecutor | None = None
-        threading.Thread(target=self._load, args=(folder, model_file, threads), daemon=True,
+        # Not a daemon: a daemon thread still inside onnxruntime when the interpreter exits (a
+        # command that fails fast) is unwound through C++ frames, which aborts the process.
+        threading.Thread(target=self._load, args=(folder, model_file, threads), daemon=False,
                          name="embedder-load").start()
 
     def _load(self, folder: Path, model_file: str, threads: int | None) -> None:

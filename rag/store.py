@@ -194,7 +194,9 @@ class SectionStore:
             except Exception as exc:  # noqa: BLE001 - the first question reads again and reports it
                 log.debug("store warm-up: %s", exc)
 
-        threading.Thread(target=load, daemon=True, name="store-warm").start()
+        # The embedded store reads in native code, which a daemon thread must not be in when the
+        # interpreter exits (see rag.embedder); a server is read over HTTP, in Python.
+        threading.Thread(target=load, daemon=self.settings.chroma_host is not None, name="store-warm").start()
 
     def count(self) -> int:
         return self.collection.count()
