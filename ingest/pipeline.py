@@ -122,6 +122,7 @@ def ingest(
         writer = _Writer(store)
         try:
             group: list[_Pending] = []
+            texts = 0
             for result in results:
                 if result.status == "skipped":
                     continue
@@ -131,9 +132,10 @@ def ingest(
                 if pending is None:
                     continue
                 group.append(pending)
-                if sum(len(g.texts) for g in group) >= EMBED_GROUP:
+                texts += len(pending.texts)
+                if texts >= EMBED_GROUP:
                     _embed_and_write(group, writer, embedder)
-                    group = []
+                    group, texts = [], 0
             _embed_and_write(group, writer, embedder)
             writer.finish()
         finally:

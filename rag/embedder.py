@@ -35,8 +35,8 @@ class OnnxE5:
 
     One text runs on all threads (the question: latency). Several texts run side by side, one
     thread each, on a second session: at batch 1 the threads of one run wait for each other
-    between the model's many small steps, and one text per core measured 1.3x the throughput
-    on 2 cores, with the same vectors.
+    between the model's many small steps, and one text per core measured 1.2-1.3x the
+    throughput on 2 cores, with the same vectors.
     """
 
     def __init__(self, folder: Path, model_file: str, threads: int | None) -> None:
