@@ -166,8 +166,8 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
         overlap = len(q_tokens & set(tokens(sent, language))) / max(len(q_tokens), 1)
         if q_concepts:
             overlap += len(q_concepts & glossary.concepts(sent)) / len(q_concepts)
-        boilerplate = _is_pointer(sent)
-        score = cos[i] + w.sentence_overlap * overlap - w.sentence_pointer * boilerplate - w.sentence_position * i
+        boilerplate = _boilerplate_share(sent, language, q_tokens, q_concepts)
+        score = cos[i] + w.sentence_overlap * overlap - w.sentence_boilerplate * boilerplate - w.sentence_position * i
         if not possible[i]:
             score -= 10.0
         elif identity is not None and identity.search(sent):
@@ -220,9 +220,17 @@ def _index_of_start(sents, start):
 
 
 _LIST_ITEM = re.compile(r"\s*[•\-–*]\s")
-_POINTER = re.compile(r"bipacksedel|package leaflet|läkare eller apotekspersonal|doctor or pharmacist", re.IGNORECASE)
-
-
-def _is_pointer(sentence: str) -> bool:
-    """The overviews' own "see the package leaflet" lines: true, but never the answer itself."""
-    return bool(_POINTER.search(sentence)) and len(sentence) < 200
+def _boilerplate_share(sentence: str, language: str | None, q_tokens: set[str], q_concepts: set[int]) -> float:
+    """The share of a sentence made of the set phrases every overview repeats ("can only be obtained with
+    a prescription", "see the package leaflet"), as the language file writes them; 0 when the question
+    asks about what they say (shares a word or a glossary concept with them)."""
+    rx = written_rx(language or "", "boilerplate")
+    if rx is None:
+        return 0.0
+    covered = 0
+    for m in rx.finditer(sentence):
+        phrase = m.group(0)
+        if q_tokens & set(tokens(phrase, language)) or q_concepts & glossary.concepts(phrase):
+            return 0.0
+        covered += len(phrase)
+    return min(covered / max(len(sentence), 1), 1.0)

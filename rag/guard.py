@@ -195,7 +195,9 @@ class Shape:
 
 def answer_shape(question: str, substances: list[str] | None = None) -> Shape | None:
     """What a quote must contain to answer a "when", "how often", "how many", active-substance, unit or
-    "used for" question."""
+    "used for" question. A "why" question wants a reason, even when it names a dose or a date."""
+    if asks_for(question, "reason"):
+        return None
     if asks_for(question, "date"):
         return Shape("date", DATE)
     if substances and asks_for(question, "substance"):

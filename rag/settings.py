@@ -31,7 +31,9 @@ class Ranking(BaseModel):
     section_dense: float = Field(0.77, description="Below this cosine the best section is too weak to answer.")
     sentence_dense: float = Field(0.77, description="Below this cosine the best sentence is too weak to quote.")
     sentence_overlap: float = Field(0.02, description="Bonus per share of question words a sentence holds.")
-    sentence_pointer: float = Field(0.05, description="Penalty for the overviews' 'see the leaflet' lines.")
+    sentence_boilerplate: float = Field(0.1, description="Penalty for a sentence made of the overviews' set phrases "
+                                        "('see the package leaflet', 'can only be obtained with a prescription'), "
+                                        "times the share of it they make up, unless the question asks about them.")
     sentence_identity: float = Field(0.03, description="Penalty for 'X contains the active substance Y' "
                                      "when the question does not ask for the substance.")
     sentence_position: float = Field(0.002, description="Penalty per sentence from the section's start.")

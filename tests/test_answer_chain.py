@@ -153,3 +153,38 @@ def test_names_of_several_words_and_one_substance_of_a_combination_find_their_me
     assert catalogue.as_named("What is emtricitabine used for?") == "What is Truvada used for?"
     assert catalogue.as_named("How often is conexence given?") == "How often is Conexxence given?"
     assert catalogue.as_named("What is denosumab used for?") == "What is denosumab used for?"  # two medicines have it
+
+
+SET_PHRASES = """Pravomab (pravomabin)
+EMA/333333/2024
+
+What is Pravomab and what is it used for?
+Pravomab is a medicine used to treat chronic gout in adults.
+
+How is Pravomab used?
+Pravomab can only be obtained with a prescription and treatment should be started by a doctor experienced in
+the treatment of gout. Pravomab is given as an infusion into a vein every 4 weeks. If Pravomab is taken with
+allopurinol, the dose of allopurinol may need to be lowered to avoid kidney stones. For more information about
+using Pravomab, see the package leaflet or contact your doctor or pharmacist.
+"""
+
+
+def test_the_overviews_set_phrases_answer_only_a_question_about_them(make_settings, tmp_path):
+    """Every overview says it is prescription-only and where to read more: true, but not how the medicine is
+    given. Asked about the prescription itself, that sentence is the answer."""
+    service = _service_over(make_settings, tmp_path, "pravomab_en.txt", SET_PHRASES)
+    for question in ("How is Pravomab given?", "Wie wird Pravomab angewendet?", "Hvordan gives Pravomab?"):
+        a = service.answer(question)
+        assert not a.refused and "infusion into a vein" in a.citations[0].quote, (question, a.answer)
+        assert "prescription" not in a.citations[0].quote, (question, a.citations[0].quote)
+    asked = service.answer("Does Pravomab need a prescription?")
+    assert not asked.refused and "prescription" in asked.citations[0].quote, asked.answer
+
+
+def test_a_why_question_that_names_a_dose_is_answered_with_the_reason(make_settings, tmp_path):
+    """"Why may the dose … be lowered?" wants a reason: a sentence with a number is not required of it."""
+    service = _service_over(make_settings, tmp_path, "pravomab_en.txt", SET_PHRASES)
+    for question in ("Why may the dose of allopurinol need to be lowered with Pravomab?",
+                     "Warum muss die Dosis von Allopurinol mit Pravomab eventuell gesenkt werden?"):
+        a = service.answer(question)
+        assert not a.refused and "kidney stones" in a.citations[0].quote, (question, a.answer)
