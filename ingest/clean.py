@@ -86,6 +86,9 @@ def _one_line_footer() -> re.Pattern[str]:
     return re.compile(rf"^(.+?\))\s+(EMA/\d{{3,6}}/\d{{4}})\s+{_page_pattern()}\s*$", re.IGNORECASE)
 
 _DROP_WEB = re.compile(r"^\s*(?:" + "|".join(_WEB + _DOWNLOADS) + r")\s*$", re.IGNORECASE)
+# "Nucala : EPAR - Medicine overview (PDF/157.41 KB)" and its dates: the page's download list, in any text format.
+_DOWNLOAD_ENTRY = re.compile(r"^(?:.{1,120}\s:\s*EPAR\s*-\s*.{1,120}\((?:PDF|DOCX?|XLSX?)/[\d.,]+\s*[KMG]?B\)"
+                             r"|First published:\s*\d{2}/\d{2}/\d{4}(?:\s+Last updated:\s*\d{2}/\d{2}/\d{4})?)\s*$", re.IGNORECASE)
 _BARE_REF = re.compile(r"^\s*(?:EMA/(?:[A-Z]+/)?\d{3,6}/\d{4}|EMEA/H/C/\d{6})\s*$")
 _TITLE = re.compile(r"^\s*[^\s()][^()]{0,60}\s\([^()]{2,80}\)\s*$")  # "Lumykras (sotorasib)"
 
@@ -96,7 +99,7 @@ def is_boilerplate(line: str, web: bool) -> bool:
     line = line.strip()
     if _drop_any().match(line) or (URL_LINE_RE.match(line) and "://" in line):
         return True
-    return web and bool(_DROP_WEB.match(line))
+    return bool(_DOWNLOAD_ENTRY.match(line)) or (web and bool(_DROP_WEB.match(line)))
 
 
 def is_page_marker(line: str) -> bool:

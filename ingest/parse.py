@@ -327,6 +327,7 @@ def _label_records(lines: list[str]) -> list[str]:
 
 
 _HYPHENATED = re.compile(r"[^\W\d_A-Z]{2}-$")
+_TABLE_ROW = re.compile(r"^\s*\||\|\s*$")
 _BULLET = re.compile(r"^\s*(?:[•●▪◦\-–*]|\d+[.)])\s+")
 
 
@@ -497,7 +498,20 @@ def _classified(paragraphs: list[tuple[str, int | None]], classifier: SectionCla
     if len(allowed) == 1:  # above "How is X used?" stands the overview's untitled first section
         keys = [allowed[0]] * len(paragraphs)
     elif allowed:
-        keys = classifier.assign([p for p, _ in paragraphs], language, allowed)
+        # A list belongs with its lead-in ("X is used to treat:" then one item per condition): classified as one.
+        groups: list[list[int]] = []
+        for i, (para, _) in enumerate(paragraphs):
+            in_list = groups and _BULLET.match(para) and (paragraphs[groups[-1][-1]][0].rstrip().endswith(":")
+                                                           or _BULLET.match(paragraphs[groups[-1][-1]][0]))
+            if in_list and paragraphs[groups[-1][0]][0].rstrip().endswith(":"):
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        # A row of a table ("Agency product number |") is no prose of any section.
+        prose = [g for g in groups if not _TABLE_ROW.search(paragraphs[g[0]][0])]
+        prose_keys = classifier.assign(["\n".join(paragraphs[i][0] for i in g) for g in prose], language, allowed)
+        key_of = {i: key for g, key in zip(prose, prose_keys) for i in g}
+        keys = [key_of.get(i, OTHER_KEY) for i in range(len(paragraphs))]
     else:
         keys = [OTHER_KEY] * len(paragraphs)
     sections: list[Section] = []

@@ -154,3 +154,42 @@ def test_heading_table_matches(line, key):
 def test_sentence_that_mentions_a_heading_is_not_a_heading():
     assert match_heading("Mer information om Lumykras finns på EMA:s webbplats:") is None
     assert match_heading("Mer information om biosimilarer finns här.") is None
+
+
+PLAIN_WEB_OVERVIEW = """Listamab
+listamabin
+Table of contents
+Overview
+Listamab is used to treat:
+- severe asthma in patients aged 6 years and above, given with other medicines when previous treatments do not work well enough;
+- nasal polyps in adults, when a corticosteroid given into the nose does not control the disease;
+- a blood disorder that causes side effects in the heart and lungs, when the disease keeps coming back.
+Listamab contains the active substance listamabin.
+Listamab : EPAR - Medicine overview (PDF/157.41 KB)
+First published: 03/12/2015
+Last updated: 13/12/2021
+EMA/466140/2019
+Listamab : EPAR - Risk-management-plan summary (PDF/516.32 KB)
+First published: 03/12/2015 Last updated: 13/10/2022
+International non-proprietary name (INN) or common name |
+"""
+
+
+def test_a_plain_page_overview_keeps_its_list_with_its_lead_in_and_drops_the_download_list(make_settings):
+    """A web page saved as plain text has no marked headings: its sections come from their content (the
+    model's classifier, as ingest uses it). The conditions listed under "X is used to treat:" stay in what_is
+    however much an item sounds like dosing or side effects; the download list and table labels are no
+    section's text."""
+    from ingest.classify import SectionClassifier
+    from rag.embedder import get_embedder
+
+    classifier = SectionClassifier(get_embedder(make_settings()).get_text_embedding_batch)
+    doc = parse([PLAIN_WEB_OVERVIEW], "text", file_name="listamab_en.txt", classifier=classifier)
+    by_key = {s.key: s.text for s in doc.sections}
+    what_is = by_key["what_is"]
+    assert "Listamab is used to treat:" in what_is and "nasal polyps" in what_is and "blood disorder" in what_is
+    assert "active substance listamabin" in what_is
+    assert not {"how_used", "risks"} & set(by_key), by_key
+    text = "\n".join(by_key.values())
+    assert "PDF/157.41 KB" not in text and "First published" not in text
+    assert doc.ref == "EMA/466140/2019"
