@@ -122,17 +122,21 @@ def choose(
 
     A long section is stored in parts (and an old EPAR summary answers "What is X?" and "What is X used
     for?" under one key): every retrieved part of the top section is searched, and the best sentence wins.
+    A question for the active substance that the top section does not name is answered from the next
+    section that does.
     `subject` holds the medicines' names and substances: naming them is no evidence.
     """
-    if not ranked:
-        return None
-    top = ranked[0]
-    key = (top.meta.get("source"), top.meta.get("section"))  # parts of one section of one document
-    parts = [top] + [r for r in ranked[1:] if (r.meta.get("source"), r.meta.get("section")) == key]
-    quotes = [_quote(question, query_embedding, section, sentence_vectors, must_match, ranking or Ranking(), subject)
-              for section in parts]
-    quotes = [q for q in quotes if q is not None]
-    return max(quotes, key=lambda q: q.rank, default=None)
+    groups: dict[tuple, list[ScoredSection]] = {}  # parts of one section of one document, best first
+    for r in ranked:
+        groups.setdefault((r.meta.get("source"), r.meta.get("section")), []).append(r)
+    for parts in groups.values():
+        quotes = [_quote(question, query_embedding, section, sentence_vectors, must_match, ranking or Ranking(), subject)
+                  for section in parts]
+        best = max((q for q in quotes if q is not None), key=lambda q: q.rank, default=None)
+        # Only the active substance is a fact any section may state: else the top section answers or none.
+        if best is not None or must_match is None or must_match.kind != "substance":
+            return best
+    return None
 
 
 def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must_match, w: Ranking, subject) -> Quote | None:

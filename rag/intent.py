@@ -26,8 +26,11 @@ def cues() -> dict[str, tuple[str, ...]]:
 def _cues() -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
     for code in languages_with_phrases():
-        for key, words in phrases(code).intent.items():
+        table = phrases(code)
+        for key, words in table.intent.items():
             out.setdefault(key, []).extend(words)
+        # Overviews name the active substance where they say what the medicine is.
+        out.setdefault("what_is", []).extend(w for w in table.shape.get("substance", ()) if w not in out["what_is"])
     return {k: tuple(v) for k, v in out.items()}
 
 

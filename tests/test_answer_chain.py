@@ -188,3 +188,29 @@ def test_a_why_question_that_names_a_dose_is_answered_with_the_reason(make_setti
                      "Warum muss die Dosis von Allopurinol mit Pravomab eventuell gesenkt werden?"):
         a = service.answer(question)
         assert not a.refused and "kidney stones" in a.citations[0].quote, (question, a.answer)
+
+
+SUBSTANCE_ELSEWHERE = """Subsmab (subsmabin)
+EMA/444444/2024
+
+What is Subsmab and what is it used for?
+Subsmab is a medicine used to treat chronic gout in adults whose disease is not controlled by other medicines.
+
+How is Subsmab used?
+Subsmab is given as an infusion into a vein every 4 weeks.
+
+How does Subsmab work?
+The active substance in Subsmab, subsmabin, is a monoclonal antibody that blocks an enzyme making uric acid.
+"""
+
+
+def test_a_question_for_the_active_substance_is_answered_where_the_overview_names_it(make_settings, tmp_path):
+    """Asked for the active substance in any language, the answer quotes the sentence that names it, here
+    not in the section that says what the medicine is for, but in the next one that does."""
+    service = _service_over(make_settings, tmp_path, "subsmab_en.txt", SUBSTANCE_ELSEWHERE)
+    for question in ("What is the active substance of Subsmab?", "Welchen Wirkstoff enthält Subsmab?",
+                     "Vilken aktiv substans finns i Subsmab?", "Hvilket aktivt stof er der i Subsmab?",
+                     "Quelles sont les substances actives de Subsmab ?"):
+        a = service.answer(question)
+        assert not a.refused, (question, a.answer)
+        assert "subsmabin" in a.citations[0].quote, (question, a.citations[0].quote)
