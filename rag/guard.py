@@ -122,6 +122,26 @@ class Vocabulary:
     def knows(self, stem: str) -> bool:
         return bool(glossary.concepts(stem)) or next(self._related(stem), None) is not None
 
+    def known_form(self, stem: str) -> str | None:
+        """The word as the corpus writes it, for a question in another language: the stem itself, without
+        accents ("scléros" for "sclerosis"), or the corpus stem of 5 letters or more one edit away ("astma"
+        for "asthma", the most used if several are); None when the corpus never uses it."""
+        if self.knows(stem):
+            return stem
+        plain = "".join(ch for ch in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(ch))
+        if plain != stem and self.knows(plain):
+            return plain
+        if len(plain) < 5:
+            return None
+        i = bisect.bisect_left(self._stems, plain[0])
+        near = []
+        while i < len(self._stems) and self._stems[i][0] == plain[0]:
+            s = self._stems[i]
+            if len(s) >= 5 and abs(len(s) - len(plain)) <= 1 and _one_edit(plain, s):
+                near.append(s)
+            i += 1
+        return max(near, key=lambda s: self._spread[s]) if near else None
+
     def spread(self, stem: str) -> int:
         """How many medicines' overviews use the word (at least)."""
         return max((self._spread[s] for s in self._related(stem)), default=0)
@@ -147,6 +167,14 @@ class Vocabulary:
         if len(unknown) == len(topic) or mostly or (not has_intent and len(unknown) >= 2):
             return unknown
         return []
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """a and b differ by one inserted, deleted or replaced letter."""
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
+    return a[i + (len(a) == len(b)):] == b[i + 1:] and a != b
 
 
 def leaflet_topics(text: str) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Iterator
 
@@ -231,11 +232,12 @@ class RagService:
         return self._refusal(question, lang, f"{msg} {covered}", "unknown_medicine")
 
     def _topic(self, text: str, catalogue, lang: str) -> list[str]:
-        """Word stems of a question naming no medicine that the corpus uses: the condition or class asked about."""
+        """Word stems of a question naming no medicine that the corpus uses, as the corpus writes them: the
+        condition or class asked about."""
         terms = _medicine_terms(catalogue, lang)
         words = self._vocabulary()
-        content = [t for t in guard.topic_tokens(text, lang, inflected=True) if t not in terms]
-        if not all(words.knows(t) for t in content):
+        content = [words.known_form(t) for t in guard.topic_tokens(text, lang, inflected=True) if t not in terms]
+        if not all(content):
             return []  # part of what is asked is a word no overview uses: the corpus cannot vouch for the answer
         return [t for t in content if words.is_specific(t)]
 
@@ -336,7 +338,9 @@ def _sentence_naming(text: str, topic: list[str], need: int, lang: str) -> tuple
     """The first sentence of a section that holds at least `need` of the topic stems (of a question in `lang`)."""
     for a, b in spans(text):
         words = set(guard.tokens(text[a:b], lang))
-        if sum(any(w.startswith(t) or t.startswith(w) for w in words if len(w) >= 4) for t in topic) >= need:
+        # A short word names a condition only as an abbreviation the overview writes in capitals ("HIV").
+        short = {w.lower() for w in re.findall(r"\b[A-Z][A-Z0-9]{1,3}\b", text[a:b])}
+        if sum(t in short or any(len(w) >= 4 and (w.startswith(t) or t.startswith(w)) for w in words) for t in topic) >= need:
             return a, b
     return None
 

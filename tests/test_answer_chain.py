@@ -214,3 +214,48 @@ def test_a_question_for_the_active_substance_is_answered_where_the_overview_name
         a = service.answer(question)
         assert not a.refused, (question, a.answer)
         assert "subsmabin" in a.citations[0].quote, (question, a.citations[0].quote)
+
+
+ASTHMA_AND_HIV = {
+    "breathmab_en.txt": """Breathmab (breathumab)
+EMA/555551/2024
+
+What is Breathmab and what is it used for?
+Breathmab is a medicine used to treat severe asthma in adults whose disease is not controlled by inhalers.
+
+How is Breathmab used?
+Breathmab is given as an injection under the skin every 4 weeks.
+""",
+    "virostat_en.txt": """Virostat (virostatin)
+EMA/555552/2024
+
+What is Virostat and what is it used for?
+Virostat is an antiviral medicine used to treat adults infected with human immunodeficiency virus 1 (HIV-1).
+
+How is Virostat used?
+Virostat is taken as one tablet once a day.
+""",
+}
+
+
+def test_a_condition_asked_in_another_language_finds_the_medicines_that_treat_it(make_settings, tmp_path):
+    """The overviews are in English; the question names the condition as its own language writes it
+    ("astma"), or by an abbreviation ("hiv"). A condition no overview names is still refused."""
+    from ingest.pipeline import ingest
+    from rag.service import RagService
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in ASTHMA_AND_HIV.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    settings = make_settings()
+    assert ingest([docs], settings).exit_code == 0
+    service = RagService(settings)
+    for question, medicine in (("Hvilket lægemiddel bruges mod astma?", "Breathmab"),
+                               ("Welk geneesmiddel wordt gebruikt tegen astma?", "Breathmab"),
+                               ("Hvilke lægemidler bruges mod hiv?", "Virostat")):
+        a = service.answer(question)
+        assert not a.refused, (question, a.answer)
+        assert [c.medicine for c in a.citations] == [medicine], (question, a.answer)
+    for question in ("Hvilket lægemiddel bruges mod gigt?", "Which medicine treats the eye?"):
+        assert service.answer(question).refused, question
