@@ -197,11 +197,23 @@ What is Subsmab and what is it used for?
 Subsmab is a medicine used to treat chronic gout in adults whose disease is not controlled by other medicines.
 
 How is Subsmab used?
-Subsmab is given as an infusion into a vein every 4 weeks.
+Subsmab is given as an infusion into a vein every 4 weeks. Some patients may benefit from a first dose of 2 infusions,
+given 1 week apart.
 
 How does Subsmab work?
 The active substance in Subsmab, subsmabin, is a monoclonal antibody that blocks an enzyme making uric acid.
+
+What benefits of Subsmab have been shown in studies?
+In a main study involving 412 patients with chronic gout, uric acid fell below the target in 64% of patients
+given Subsmab compared with 9% of patients given placebo.
 """
+
+
+def test_how_many_asks_for_a_count_not_for_the_dose(make_settings, tmp_path):
+    """"How many" is a question form every section can answer: the words around it say which section."""
+    service = _service_over(make_settings, tmp_path, "subsmab_en.txt", SUBSTANCE_ELSEWHERE)
+    a = service.answer("How many patients took part in the first main study of Subsmab?")
+    assert not a.refused and "412" in a.citations[0].quote and a.citations[0].section == "benefits", a.answer
 
 
 def test_a_question_for_the_active_substance_is_answered_where_the_overview_names_it(make_settings, tmp_path):
