@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .guard import Shape
 
 MAX_QUOTE_CHARS = 420
+MAX_ANSWER_CHARS = 600  # the whole answer, its wording in the question's language included
 
 
 class ExtractiveAnswerer:
@@ -45,18 +46,25 @@ class ExtractiveAnswerer:
         r = self.ranking
         if ctx.too_weak(r.section_dense):
             return ctx.refusal("weak_section", self.mode)
+        top = ctx.ranked[0].meta if ctx.ranked else {}
+        frame = self._frame(ctx, str(top.get("medicine", "")), str(top.get("language", "")), "")
         quote = choose(ctx.text, ctx.embedding, ctx.ranked, self.sentence_vectors,
-                       must_match=ctx.shape, ranking=r, subject=ctx.subject)
+                       must_match=ctx.shape, ranking=r, subject=ctx.subject,
+                       max_chars=min(MAX_QUOTE_CHARS, MAX_ANSWER_CHARS - len(frame)))
         if quote is None or quote.score < r.sentence_dense:
             return ctx.refusal("weak_sentence", self.mode)
         citation = citation_for(1, quote.ranked, quote.start, quote.end)
-        intro = say(ctx.lang, "intro", medicine=citation.medicine)
-        if citation.language != ctx.lang:
-            intro += say(ctx.lang, "in_language", language=language_name(citation.language, ctx.lang))
-        text = f"{intro}: “{quote.text}” [1]\n\n{say(ctx.lang, 'pointer')}"
-        if ctx.note:
-            text = f"{ctx.note}\n\n{text}"
+        text = self._frame(ctx, citation.medicine, citation.language, quote.text)
         return Answer(ctx.question, text, False, [citation], self.mode, ctx.retrieved, ctx.lang, ctx.medicines)
+
+
+    @staticmethod
+    def _frame(ctx: AnswerContext, medicine: str, language: str, quote: str) -> str:
+        intro = say(ctx.lang, "intro", medicine=medicine)
+        if language != ctx.lang:
+            intro += say(ctx.lang, "in_language", language=language_name(language, ctx.lang))
+        text = f"{intro}: “{quote}” [1]\n\n{say(ctx.lang, 'pointer')}"
+        return f"{ctx.note}\n\n{text}" if ctx.note else text
 
 
 @dataclass
@@ -117,6 +125,7 @@ def choose(
     must_match: "Shape | None" = None,
     ranking: Ranking | None = None,
     subject: tuple[str, ...] = (),
+    max_chars: int = MAX_QUOTE_CHARS,
 ) -> Quote | None:
     """The best contiguous run of up to `max_sentences` sentences of the top-ranked section.
 
@@ -130,8 +139,8 @@ def choose(
     for r in ranked:
         groups.setdefault((r.meta.get("source"), r.meta.get("section")), []).append(r)
     for parts in groups.values():
-        quotes = [_quote(question, query_embedding, section, sentence_vectors, must_match, ranking or Ranking(), subject)
-                  for section in parts]
+        quotes = [_quote(question, query_embedding, section, sentence_vectors, must_match, ranking or Ranking(), subject,
+                         max_chars) for section in parts]
         best = max((q for q in quotes if q is not None), key=lambda q: q.rank, default=None)
         # Only the active substance is a fact any section may state: else the top section answers or none.
         if best is not None or must_match is None or must_match.kind != "substance":
@@ -139,7 +148,8 @@ def choose(
     return None
 
 
-def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must_match, w: Ranking, subject) -> Quote | None:
+def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must_match, w: Ranking, subject,
+           max_chars: int = MAX_QUOTE_CHARS) -> Quote | None:
     text = top.node.text
     sents = spans(text)
     if not sents:
@@ -193,7 +203,7 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
             break
         pick = max(options, key=lambda i: scores[i])
         new_start, new_end = min(start, sents[pick][0]), max(end, sents[pick][1])
-        if new_end - new_start > MAX_QUOTE_CHARS:
+        if new_end - new_start > max_chars:
             break
         start, end = new_start, new_end
     return Quote(top, start, end, float(cos[best]), float(scores[best]))

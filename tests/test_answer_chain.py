@@ -271,3 +271,27 @@ def test_a_condition_asked_in_another_language_finds_the_medicines_that_treat_it
         assert [c.medicine for c in a.citations] == [medicine], (question, a.answer)
     for question in ("Hvilket lægemiddel bruges mod gigt?", "Which medicine treats the eye?"):
         assert service.answer(question).refused, question
+
+
+LONG_SENTENCES = """Longwirk (longwirkumab)
+EMA/666666/2024
+
+What is Longwirk and what is it used for?
+Longwirk is a medicine used to treat wet age-related macular degeneration, a disease of the central part of the retina.
+
+How does Longwirk work?
+The active substance in Longwirk, longwirkumab, is a monoclonal antibody (a type of protein) that has been designed to recognise and attach to two proteins, vascular endothelial growth factor A and angiopoietin-2, which are found in the eye.
+By blocking these two proteins, longwirkumab reduces the growth of abnormal blood vessels and the leakage of fluid and the swelling in the back of the eye, improving the sight.
+"""
+
+
+def test_an_answer_stays_short_in_any_language_of_its_wording(make_settings, tmp_path):
+    """The wording around the quote is longer in German than in English; the quote is shortened so that
+    the whole answer stays within 600 characters, and still answers."""
+    from rag.extractive import MAX_ANSWER_CHARS
+
+    service = _service_over(make_settings, tmp_path, "longwirk_en.txt", LONG_SENTENCES)
+    for question in ("Wie wirkt Longwirk?", "How does Longwirk work?", "Hvordan virker Longwirk?"):
+        a = service.answer(question)
+        assert not a.refused and "angiopoietin-2" in a.citations[0].quote, (question, a.answer)
+        assert len(a.answer) <= MAX_ANSWER_CHARS, (question, len(a.answer), a.answer)
