@@ -14,6 +14,7 @@ from . import glossary, lexical, sidecar
 from .catalogue import Catalogue
 
 
+
 class Corpus:
     def __init__(self, store) -> None:
         self.store = store
@@ -52,23 +53,27 @@ class Corpus:
         if not self._loaded:
             self.refresh()
 
-    def bm25_scores(self, question: str, language: str | None = None) -> np.ndarray:
-        """BM25 of every section for the question's words, tokenised in the question's language, and for
-        the glossary's equivalents of its terms, tokenised in every language the store holds."""
+    def bm25_scores(self, question: str, language: str | None = None, equivalents: float = 0.5) -> np.ndarray:
+        """BM25 of every section for the question's words, tokenised in the question's language, plus
+        `equivalents` times the BM25 of the glossary's equivalents of its terms, tokenised in every language
+        the store holds: a word the user wrote counts more than its translation."""
         index = self.index
-        q = lexical.tokens(question, language)
-        extra = " ".join(glossary.equivalents(question))
-        if extra:
-            seen = set(q)
-            for lang in index.languages or [language]:
-                for t in lexical.tokens(extra, lang):
-                    if t not in seen:
-                        seen.add(t)
-                        q.append(t)
-        bm25 = index.bm25 if q else None
+        bm25 = index.bm25
         if bm25 is None:
             return np.zeros(len(index))
-        known = [t for t in q if t in bm25.vocab_dict]
-        if not known:
-            return np.zeros(len(index))
-        return np.asarray(bm25.get_scores(known), dtype=float)
+        q = lexical.tokens(question, language)
+        extra: list[str] = []
+        words = " ".join(glossary.equivalents(question))
+        if words:
+            seen = set(q)
+            for lang in index.languages or [language]:
+                for t in lexical.tokens(words, lang):
+                    if t not in seen:
+                        seen.add(t)
+                        extra.append(t)
+        scores = np.zeros(len(index))
+        for tokens, weight in ((q, 1.0), (extra, equivalents)):
+            known = [t for t in tokens if t in bm25.vocab_dict]
+            if known:
+                scores += weight * np.asarray(bm25.get_scores(known), dtype=float)
+        return scores

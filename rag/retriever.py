@@ -64,7 +64,7 @@ class SectionRetriever(BaseRetriever):
         hits = corpus.store.query(embedding, min(len(index), r.dense_candidates), self.medicines)
         dense = {h.node.node_id: h.score for h in hits}
         nodes = {h.node.node_id: h.node for h in hits}
-        bm = corpus.bm25_scores(question, self.language)
+        bm = corpus.bm25_scores(question, self.language, self.ranking.bm25_equivalents)
         if self.medicines:
             bm = np.where(index.rows_of(self.medicines), bm, 0.0)
 

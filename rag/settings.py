@@ -22,6 +22,8 @@ class Ranking(BaseModel):
     dense: float = Field(1.0, description="Weight of the cosine gap to the best section, per `dense_scale`.")
     dense_scale: float = Field(0.03, description="Cosine difference that counts as one unit of `dense`.")
     bm25: float = Field(0.6, description="Weight of BM25, relative to the best candidate's.")
+    bm25_equivalents: float = Field(0.5, description="Weight of the glossary's translations of the question's "
+                                    "words in BM25, against the words it was written in.")
     intent: float = Field(2.0, description="Weight of the section the question asks for.")
     language: float = Field(0.5, description="Bonus for a section in the question's language.")
     dense_candidates: int = Field(200, description="Sections taken from the vector search.")

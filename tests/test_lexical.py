@@ -55,8 +55,9 @@ def test_stopwords_are_read_from_the_language_files():
 
 
 def test_words_the_glossary_pairs_across_languages_are_no_stopwords():
-    terms = {t for row in glossary.ROWS for t in row if " " not in t}
-    assert not terms & (lexical.stopwords("en") | lexical.stopwords("sv"))
+    terms = {t for row in glossary.rows() for t in row if " " not in t}
+    stopwords = set().union(*(lexical.stopwords(code) for code in ("en", "sv", "de", "fr", "da", "nl", "it", "es", "pl")))
+    assert not terms & stopwords, sorted(terms & stopwords)
 
 
 def test_language_codes_in_any_case_or_with_a_region():
@@ -199,3 +200,20 @@ def test_an_index_of_other_tokenising_rules_is_rebuilt(bilingual, monkeypatch):
     assert sidecar.read_state(settings) is None  # as for an index of an older format
     index, state = sidecar.current(bilingual.store, None)
     assert state["lexical"] == "other-rules" and len(index) == len(bilingual.corpus.index)
+
+
+@pytest.mark.parametrize("words", [
+    ("kidney", "Nierenfunktion", "njurfunktion", "nyrefunktion", "nierfunctie", "insuffisance rénale"),
+    ("side effects", "Nebenwirkungen", "biverkningar", "bivirkninger", "bijwerkingen", "effets indésirables"),
+    ("reduce", "verlaagt", "senkt", "minskar", "réduit", "nedsætter"),
+])
+def test_the_glossary_pairs_the_words_of_every_language_file(words):
+    rows = [glossary.concepts(w) for w in words]
+    assert rows[0] and all(r & rows[0] for r in rows), list(zip(words, rows))
+
+
+def test_the_glossary_leaves_words_that_only_look_alike_apart():
+    # "receptor" is no prescription ("recept"), "multiple sclerosis" nothing multiplied, "kind" no child
+    assert not glossary.concepts("receptor") & glossary.concepts("prescription")
+    assert not glossary.concepts("multiple") & glossary.concepts("multiply")
+    assert not glossary.concepts("what kind of") & glossary.concepts("children")
