@@ -223,7 +223,8 @@ class Shape:
 
 def answer_shape(question: str, substances: list[str] | None = None) -> Shape | None:
     """What a quote must contain to answer a "when", "how often", "how many", active-substance, unit or
-    "used for" question. A "why" question wants a reason, even when it names a dose or a date."""
+    "used for" question. A "why" question wants a reason, even when it names a dose or a date; a question
+    to answer yes or no wants no number, frequency or unit."""
     if asks_for(question, "reason"):
         return None
     if asks_for(question, "date"):
@@ -232,6 +233,8 @@ def answer_shape(question: str, substances: list[str] | None = None) -> Shape | 
         words = [re.escape(w) for s in substances for w in re.split(r"\s*(?:/|,| and | und | och | og | et )\s*", s) if len(w) > 2]
         if words:
             return Shape("substance", re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)", re.IGNORECASE))
+    if asks_for(question, "yes_no"):
+        return None
     if asks_for(question, "frequency"):
         return Shape("frequency", written="frequency")
     for asked, written in _UNITS:

@@ -295,3 +295,27 @@ def test_an_answer_stays_short_in_any_language_of_its_wording(make_settings, tmp
         a = service.answer(question)
         assert not a.refused and "angiopoietin-2" in a.citations[0].quote, (question, a.answer)
         assert len(a.answer) <= MAX_ANSWER_CHARS, (question, len(a.answer), a.answer)
+
+
+KIDNEY = """Renamab (renamabin)
+EMA/777777/2024
+
+What is Renamab and what is it used for?
+Renamab is a medicine used to treat type 2 diabetes in adults.
+
+How is Renamab used?
+Renamab is taken at a dose of 100 mg once a day.
+If Renamab is taken with insulin, the dose of insulin may need to be lowered to reduce the risk of hypoglycaemia.
+In patients with moderately or severely reduced kidney function the dose of Renamab should be reduced.
+"""
+
+
+def test_a_question_in_another_language_quotes_the_sentence_its_words_translate_to(make_settings, tmp_path):
+    """The overview is English; the question's "Nierenfunktion" or "nyrefunktion" is the sentence on kidney
+    function, not the section's first dose sentence."""
+    service = _service_over(make_settings, tmp_path, "renamab_en.txt", KIDNEY)
+    for question in ("Muss die Dosis von Renamab bei eingeschränkter Nierenfunktion angepasst werden?",
+                     "Skal dosis af Renamab nedsættes ved nedsat nyrefunktion?",
+                     "Moet de dosis van Renamab worden aangepast bij een verminderde nierfunctie?"):
+        a = service.answer(question)
+        assert not a.refused and "kidney function" in a.citations[0].quote, (question, a.answer)
