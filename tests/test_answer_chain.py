@@ -319,3 +319,12 @@ def test_a_question_in_another_language_quotes_the_sentence_its_words_translate_
                      "Moet de dosis van Renamab worden aangepast bij een verminderde nierfunctie?"):
         a = service.answer(question)
         assert not a.refused and "kidney function" in a.citations[0].quote, (question, a.answer)
+
+
+def test_a_question_whether_a_medicine_is_used_for_a_condition_is_answered_from_what_it_treats(make_settings, tmp_path):
+    """German puts the verb last: "Wird X bei … angewendet?" asks what X treats, not how it is given."""
+    service = _service_over(make_settings, tmp_path, "renamab_en.txt", KIDNEY)
+    for question in ("Wird Renamab bei Typ-2-Diabetes angewendet?", "Is Renamab used for type 2 diabetes?"):
+        a = service.answer(question)
+        assert not a.refused and "diabetes" in a.citations[0].quote, (question, a.answer)
+        assert a.citations[0].section == "what_is", (question, a.citations[0].section)
