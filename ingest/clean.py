@@ -87,8 +87,9 @@ def _one_line_footer() -> re.Pattern[str]:
 
 _DROP_WEB = re.compile(r"^\s*(?:" + "|".join(_WEB + _DOWNLOADS) + r")\s*$", re.IGNORECASE)
 # "Nucala : EPAR - Medicine overview (PDF/157.41 KB)" and its dates: the page's download list, in any text format.
-_DOWNLOAD_ENTRY = re.compile(r"^(?:.{1,120}\s:\s*EPAR\s*-\s*.{1,120}\((?:PDF|DOCX?|XLSX?)/[\d.,]+\s*[KMG]?B\)"
-                             r"|First published:\s*\d{2}/\d{2}/\d{4}(?:\s+Last updated:\s*\d{2}/\d{2}/\d{4})?)\s*$", re.IGNORECASE)
+_DATES = r"(?:\s*First published:\s*\d{2}/\d{2}/\d{4})?(?:\s*Last updated:\s*\d{2}/\d{2}/\d{4})?(?:\s*EMA/\d{3,6}/\d{4})?"
+_DOWNLOAD_ENTRY = re.compile(r"^(?:.{1,120}\s:\s*EPAR\s*-\s*.{1,120}\((?:PDF|DOCX?|XLSX?)/[\d.,]+\s*[KMG]?B\)" + _DATES
+                             + r"|First published:\s*\d{2}/\d{2}/\d{4}(?:\s+Last updated:\s*\d{2}/\d{2}/\d{4})?)\s*$", re.IGNORECASE)
 _BARE_REF = re.compile(r"^\s*(?:EMA/(?:[A-Z]+/)?\d{3,6}/\d{4}|EMEA/H/C/\d{6})\s*$")
 _TITLE = re.compile(r"^\s*[^\s()][^()]{0,60}\s\([^()]{2,80}\)\s*$")  # "Lumykras (sotorasib)"
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 from rag.language import detect
 
-from . import clean, names
+from . import clean, languages, names
 from .classify import ORDER, OTHER_KEY, SectionClassifier
 from .headings import (HeadingMatch, english_title, is_title_line, match_heading, named_in_substance_sentence, substance_in,
                        title_medicine)
@@ -80,13 +81,15 @@ def parse(
         notes.append(f"no medicine name in the text: named {medicine!r} after the file")
     first = min(headings) if headings else len(body)
     pdf = fmt == "pdf"
-    preamble = _content_paragraphs(body[:first], medicine, web, strict=bool(headings), pdf=pdf)
+    # Above an overview's first section heading only sentences count; above a page's details fields, any text.
+    strict = bool(headings) and headings[first][0].key in ORDER
+    preamble = _content_paragraphs(body[:first], medicine, web, strict=strict, pdf=pdf)
     sections: list[Section] = []
     if preamble:
         first_key = headings[first][0].key if headings else None
         allowed = _keys_before(first_key)
         sections = _classified(preamble, classifier, language, medicine, allowed)
-        if not headings:
+        if not strict:
             notes.append("no EMA section headings found: sections assigned from their content")
     if headings:
         sections += _split_sections(body, headings, web, pdf)
@@ -108,9 +111,22 @@ def _lines(pages: list[str], fmt: str) -> list[_Line]:
         for raw in text.split("\n"):
             line = clean.strip_markdown(raw) if fmt == "markdown" else raw.rstrip()
             is_heading_mark = fmt == "markdown" and raw.lstrip().startswith("#")
-            out.append(_Line(("#" * _level(raw) + " " + line) if is_heading_mark else line,
-                             number if fmt == "pdf" else None))
+            page = number if fmt == "pdf" else None
+            inline = None if is_heading_mark else _details_inline().match(line)
+            if inline:  # "Authorisation details: Agency product number …": a page's field group on one line
+                out += [_Line("# " + inline.group(1), page), _Line(inline.group(2), page)]
+                continue
+            out.append(_Line(("#" * _level(raw) + " " + line) if is_heading_mark else line, page))
     return out
+
+
+@lru_cache(maxsize=1)
+def _details_inline() -> re.Pattern[str]:
+    """A web page's details label followed by its fields on the same line, in any language file."""
+    labels = [label for lang in languages.languages().values()
+              for key in ("authorisation_details", "product_details") for label in lang.web_labels.get(key, ())]
+    alternatives = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+    return re.compile(rf"^\s*({alternatives}):\s+(\S.{{20,}})$", re.IGNORECASE)
 
 
 def _level(raw: str) -> int:
@@ -447,10 +463,11 @@ def _language(headings: dict[int, tuple[HeadingMatch, int]], body: str) -> str:
 
 
 def _keys_before(first_key: str | None) -> tuple[str, ...]:
-    """Text above the first heading can only hold the sections that come before it."""
-    if first_key is None:
+    """Text above the first heading can only hold the sections that come before it; above a page's
+    details fields ("Authorisation details"), which follow the overview, any section."""
+    if first_key is None or first_key not in ORDER:
         return ORDER
-    return ORDER[: ORDER.index(first_key)] if first_key in ORDER else ()
+    return ORDER[: ORDER.index(first_key)]
 
 
 def _content_paragraphs(lines: list[_Line], medicine: str | None, web: bool, strict: bool,

@@ -193,3 +193,22 @@ def test_a_plain_page_overview_keeps_its_list_with_its_lead_in_and_drops_the_dow
     text = "\n".join(by_key.values())
     assert "PDF/157.41 KB" not in text and "First published" not in text
     assert doc.ref == "EMA/466140/2019"
+
+
+def test_a_details_label_with_its_fields_on_one_line_is_that_section(make_settings):
+    """"Authorisation details: Agency product number …; Marketing-authorisation holder …" on one line is the
+    page's authorisation details; the overview text above it is still read by its content."""
+    from ingest.classify import SectionClassifier
+    from rag.embedder import get_embedder
+
+    text = PLAIN_WEB_OVERVIEW.replace(
+        "International non-proprietary name (INN) or common name |\n",
+        "Authorisation details: Agency product number EMEA/H/C/009999; Active substance listamabin; "
+        "Marketing-authorisation holder Example Pharma B.V.; Date of issue of marketing authorisation valid "
+        "throughout the European Union 15/09/2022.\n")
+    classifier = SectionClassifier(get_embedder(make_settings()).get_text_embedding_batch)
+    doc = parse([text], "text", file_name="listamab_en.txt", classifier=classifier)
+    by_key = {s.key: s.text for s in doc.sections}
+    assert "Marketing-authorisation holder Example Pharma B.V." in by_key["authorisation_details"]
+    assert "nasal polyps" in by_key["what_is"] and "active substance listamabin" in by_key["what_is"]
+    assert doc.product_number == "EMEA/H/C/009999"
