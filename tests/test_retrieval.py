@@ -83,6 +83,12 @@ def test_a_brand_with_a_substance_the_corpus_holds_is_tied_to_it():
     ("What information is still awaited about Lumykras?", "missing_info"),
     ("Who is the marketing authorisation holder?", "authorisation_details"),
     ("What is the ATC code of Conexxence?", "product_details"),
+    ("Ab welchem Alter kann Conexxence gegeben werden?", "what_is"),  # the age a medicine is for
+    ("À partir de quel âge Opzelura peut-il être utilisé ?", "what_is"),
+    ("Fra hvilken alder kan Lumykras bruges?", "what_is"),
+    ("Vilken aktiv substans finns i Lumykras?", "what_is"),  # the shape's substance cues count as intent
+    ("Hvilket aktivt stof er der i Opzelura?", "what_is"),
+    ("När godkändes Opzelura?", "other_info"),
 ])
 def test_section_intent(question, key):
     prior = section_prior(question)
@@ -91,6 +97,7 @@ def test_section_intent(question, key):
 
 def test_no_cue_means_no_prior():
     assert section_prior("Tell me about Conexxence") == {}
+    assert "other_info" not in section_prior("När ska behandlingen med Conexxence starta?")  # "when" is no section
 
 
 def test_cues_match_word_starts_and_marked_cues_whole_words_only():
