@@ -98,6 +98,11 @@ def test_section_intent(question, key):
 def test_no_cue_means_no_prior():
     assert section_prior("Tell me about Conexxence") == {}
     assert "other_info" not in section_prior("När ska behandlingen med Conexxence starta?")  # "when" is no section
+    # "why" asks for a reason in any section, "breast" may be a cancer: neither names a section alone
+    assert section_prior("Why should the pulse be checked when starting Conexxence?") == {}
+    assert section_prior("Hvorfor skal pulsen tjekkes, når man starter på Conexxence?") == {}
+    assert "risks" not in section_prior("What kind of breast cancer is Lumykras for?")
+    assert section_prior("Can Opzelura be used when breast-feeding?") == {"risks": 1.0}
 
 
 def test_cues_match_word_starts_and_marked_cues_whole_words_only():
