@@ -262,14 +262,19 @@ def _substance_patterns(medicine: str | None) -> tuple[tuple[str, re.Pattern[str
     """(key word, regex) per substance sentence; the regex runs only around the key word's occurrences."""
     out = []
     patterns = {p for lang in languages.languages().values() for p in lang.substance}
+    one = r"\w[\w\-]{0,60}(?:\s+[\w\-]{1,60}){0,3}?"
     for p in sorted(patterns, key=lambda p: -_literal_length(p)):
-        head, tail = p.split("{S}")
+        listed = "{S+}" in p
+        head, tail = p.replace("{S+}", "{S}").split("{S}")
         rx = _search_body(head, medicine)
         if tail.strip():
-            rx += r"(?P<s>[^.,;:()\n]{2,60}?)" + _literal(tail)
+            rx += r"(?P<s>[^.;:()\n]{2,120}?)" if listed else r"(?P<s>[^.,;:()\n]{2,60}?)"
+            rx += _literal(tail)
+        elif listed:  # "ledipasvir and sofosbuvir", "bictegravir, emtricitabine and tenofovir alafenamide"
+            rx += rf"(?P<s>{one}(?:\s*,\s*{one}){{0,4}}(?:,?\s+{_CONJ}\s+{one})?)(?=\s*(?:[.;:()]|$))"
         else:
-            rx += _literal(tail) + rf"(?P<s>\w[\w\-]{{0,60}}(?:\s+[\w\-]{{1,60}}){{0,3}}?)(?=\s*(?:[.,;:()]|$)|\s+{_CONJ}\b)"
-        words = re.findall(r"[^\W\d_]+", re.sub(r"\{X\}|\{S\}", " ", p))
+            rx += _literal(tail) + rf"(?P<s>{one})(?=\s*(?:[.,;:()]|$)|\s+{_CONJ}\b)"
+        words = re.findall(r"[^\W\d_]+", re.sub(r"\{X\}|\{S\+?\}", " ", p))
         out.append((max(words, key=len).lower(), re.compile(rx, re.IGNORECASE)))
     return tuple(out)
 

@@ -328,3 +328,24 @@ def test_a_question_whether_a_medicine_is_used_for_a_condition_is_answered_from_
         a = service.answer(question)
         assert not a.refused and "diabetes" in a.citations[0].quote, (question, a.answer)
         assert a.citations[0].section == "what_is", (question, a.citations[0].section)
+
+
+COMBINATION = """Duovirex
+EMA/888888/2024
+
+What is Duovirex and what is it used for?
+Duovirex is an antiviral medicine used to treat adults with chronic hepatitis Z.
+Duovirex contains the active substances alfavirtide and betavirtide.
+
+How does Duovirex work?
+Betavirtide blocks an enzyme the virus needs to multiply, while alfavirtide targets a protein of its shell.
+"""
+
+
+def test_each_substance_of_a_combination_names_its_medicine(make_settings, tmp_path):
+    """An overview that lists two active substances: a question naming either one is about the medicine."""
+    service = _service_over(make_settings, tmp_path, "duovirex_en.txt", COMBINATION)
+    assert [m["active_substance"] for m in service.medicines()] == ["alfavirtide and betavirtide"]
+    for question in ("What is betavirtide used for?", "Which enzyme does betavirtide block?", "Wofür wird Alfavirtide angewendet?"):
+        a = service.answer(question)
+        assert not a.refused and a.citations[0].medicine == "Duovirex", (question, a.answer)

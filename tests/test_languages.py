@@ -86,10 +86,15 @@ def test_title_lines_give_the_medicine_name(code):
 @pytest.mark.parametrize("code", CODES)
 def test_substance_sentences_yield_the_substance(code):
     name = name_for(code)
+    conj = {"bg": "и", "cs": "a", "el": "και", "et": "ja", "fi": "ja", "hr": "i", "lt": "ir", "lv": "un", "mt": "u",
+            "sv": "och", "de": "und", "fr": "et", "da": "og", "nl": "en", "it": "e", "es": "y", "pl": "i"}.get(code, "and")
     for pattern in get(code).substance:
         sentence = pattern.replace("{X}", name).replace("{S}", "examplimab")
+        # A list of substances where the pattern says substances: all of them
+        sentence = sentence.replace("{S+}", f"examplimab {conj} testinib")
+        expected = f"examplimab {conj} testinib" if "{S+}" in pattern else "examplimab"
         text = f"Some text before.\n{sentence}. More text after, which names nothing."
-        assert substance_in(text, name) == "examplimab", sentence
+        assert substance_in(text, name) == expected, sentence
     assert substance_in("Nothing about any substance here.", name) is None
 
 

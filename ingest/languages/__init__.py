@@ -3,8 +3,8 @@
 A file holds the section headings of both overview generations, the headings of the EMA web page,
 the title lines, the sentences that name the active substance, the boilerplate to drop and cue
 phrases for documents without headings. `{X}` stands for the medicine name, `{S}` for the active
-substance and `{*}` for words of a heading we could not verify (matched only when the medicine
-name is known). Files are read on first use, never at import.
+substance, `{S+}` for a list of them ("ledipasvir and sofosbuvir") and `{*}` for words of a heading we
+could not verify (matched only when the medicine name is known). Files are read on first use, never at import.
 """
 
 from __future__ import annotations
@@ -95,9 +95,9 @@ def parse_language(text: str, source: str) -> Language:
     for p in titles:
         _check_placeholders(p, "titles.patterns", {"{X}"}, fail)
     for p in substance:
-        _check_placeholders(p, "substance.patterns", {"{X}", "{S}"}, fail)
-        if p.count("{S}") != 1:
-            raise fail("substance.patterns", f"{p!r} needs exactly one {{S}} for the substance")
+        _check_placeholders(p, "substance.patterns", {"{X}", "{S}", "{S+}"}, fail)
+        if p.count("{S}") + p.count("{S+}") != 1:
+            raise fail("substance.patterns", f"{p!r} needs exactly one {{S}} or {{S+}} for the substance")
     for p in intro:
         _check_placeholders(p, "boilerplate.intro", {"{X}", "{*}"}, fail)
     for p in lines:
