@@ -115,3 +115,27 @@ def test_test_split_measured_not_tuned(parsed):
     # regressions, not a target to tune towards.
     assert headed_ok >= 0.9 * len(headed), f"{headed_ok}/{len(headed)}"
     assert plain_ok >= 0.6 * len(plain), f"{plain_ok}/{len(plain)}"
+
+
+DEV2 = CORPUS.parent / "dev2"
+
+
+def test_the_second_dev_set_is_verbatim_and_of_other_medicines():
+    """eval/dev2: its labels and every answer it expects are text of its own files; its medicines are in no
+    other corpus (it is run over the dev documents, see eval/dev2/SOURCES.md)."""
+    labels = [json.loads(line) for line in (DEV2 / "labels.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    texts = {x["medicine"]: (DEV2 / x["file"]).read_text(encoding="utf-8") for x in labels}
+    assert {f"corpus/{p.name}" for p in (DEV2 / "corpus").glob("*.txt")} == {x["file"] for x in labels}
+    for label in labels:
+        text = texts[label["medicine"]]
+        for key in ("medicine", "substance", "ref", "product_number", "indication_sentence", "dose_sentence"):
+            assert label[key] is None or label[key] in text, (label["file"], key)
+    assert not {m.lower() for m in texts} & {x["medicine"].lower() for x in LABELS}
+    sources = (DEV2 / "SOURCES.md").read_text(encoding="utf-8")
+    assert all(Path(x["file"]).name in sources for x in labels)
+    rows = [json.loads(line) for line in (DEV2 / "qa.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    assert len({r["id"] for r in rows}) == len(rows) and {r["split"] for r in rows} == {"dev"}
+    for row in rows:
+        cited = [texts[c["medicine"]] for c in row["citations"] if c["medicine"] in texts]
+        for group in row["must_include"]:
+            assert any(alt in text for alt in group for text in cited + [c["medicine"] for c in row["citations"]]), (row["id"], group)
