@@ -212,3 +212,23 @@ def test_a_details_label_with_its_fields_on_one_line_is_that_section(make_settin
     assert "Marketing-authorisation holder Example Pharma B.V." in by_key["authorisation_details"]
     assert "nasal polyps" in by_key["what_is"] and "active substance listamabin" in by_key["what_is"]
     assert doc.product_number == "EMEA/H/C/009999"
+
+
+def test_a_plain_page_says_what_a_hybrid_or_biosimilar_medicine_is_in_what_is(make_settings):
+    """"X is a hybrid medicine … The reference medicine for X is Y (45 mg tablets)" tells what X is, though
+    it names a strength: it is no dosing text."""
+    from ingest.classify import SectionClassifier
+    from rag.embedder import get_embedder
+
+    text = ("Hybridex\n\nhybridone\n\nOverview\n\n"
+            "Hybridex is a medicine used to treat loss of sight in adults with an inherited eye disease. "
+            "Hybridex contains the active substance hybridone.\n\n"
+            "Hybridex is a ‘hybrid medicine’. This means that it is similar to a ‘reference medicine’ containing the "
+            "same active substance, but Hybridex contains hybridone at a different strength. The reference medicine "
+            "for Hybridex is Oldex (45 mg tablets).\n\n"
+            "Hybridex can only be obtained with a prescription. The recommended dose is two 150 mg tablets three "
+            "times a day with food.\n")
+    classifier = SectionClassifier(get_embedder(make_settings()).get_text_embedding_batch)
+    by_key = {s.key: s.text for s in parse([text], "text", file_name="hybridex_en.txt", classifier=classifier).sections}
+    assert "The reference medicine for Hybridex is Oldex" in by_key["what_is"], by_key
+    assert "recommended dose" in by_key["how_used"]
