@@ -162,10 +162,12 @@ class Catalogue:
         return self._names_rx
 
     def find(self, text: str) -> list[Medicine]:
-        """Medicines named in text: exact, Swedish/English genitive, or a small typo."""
+        """Medicines named in text: exact, Swedish/English genitive, a small typo, or in a compound word."""
         found: list[Medicine] = []
         for word in _words(text):
             med = self._match(word)
+            if med is None and "-" in word:  # a compound with the name: "Darzalex-infusionen", "Humira-Spritze"
+                med = next((m for part in word.split("-") if len(part) >= 4 for m in [self._match(part)] if m), None)
             if med and med not in found:
                 found.append(med)
         if self._phrases is not None and self._phrases.search(text):  # names of several words

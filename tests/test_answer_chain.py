@@ -265,7 +265,8 @@ def test_a_condition_asked_in_another_language_finds_the_medicines_that_treat_it
     service = RagService(settings)
     for question, medicine in (("Hvilket lægemiddel bruges mod astma?", "Breathmab"),
                                ("Welk geneesmiddel wordt gebruikt tegen astma?", "Breathmab"),
-                               ("Hvilke lægemidler bruges mod hiv?", "Virostat")):
+                               ("Hvilke lægemidler bruges mod hiv?", "Virostat"),
+                               ("Quel médicament est utilisé contre l'asthme sévère ?", "Breathmab")):
         a = service.answer(question)
         assert not a.refused, (question, a.answer)
         assert [c.medicine for c in a.citations] == [medicine], (question, a.answer)
@@ -349,3 +350,11 @@ def test_each_substance_of_a_combination_names_its_medicine(make_settings, tmp_p
     for question in ("What is betavirtide used for?", "Which enzyme does betavirtide block?", "Wofür wird Alfavirtide angewendet?"):
         a = service.answer(question)
         assert not a.refused and a.citations[0].medicine == "Duovirex", (question, a.answer)
+
+
+def test_a_medicine_named_in_a_compound_word_is_that_medicine(make_settings, tmp_path):
+    """Danish, German, Swedish and Dutch join words: "Renamab-tabletten" names Renamab."""
+    service = _service_over(make_settings, tmp_path, "renamab_en.txt", KIDNEY)
+    for question in ("Hvor ofte tages Renamab-tabletten?", "Wie oft wird die Renamab-Tablette eingenommen?"):
+        a = service.answer(question)
+        assert not a.refused and a.citations[0].medicine == "Renamab" and "once a day" in a.citations[0].quote, (question, a.answer)
