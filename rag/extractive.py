@@ -57,7 +57,6 @@ class ExtractiveAnswerer:
         text = self._frame(ctx, citation.medicine, citation.language, quote.text)
         return Answer(ctx.question, text, False, [citation], self.mode, ctx.retrieved, ctx.lang, ctx.medicines)
 
-
     @staticmethod
     def _frame(ctx: AnswerContext, medicine: str, language: str, quote: str) -> str:
         intro = say(ctx.lang, "intro", medicine=medicine)
@@ -234,6 +233,8 @@ def _index_of_start(sents, start):
 
 
 _LIST_ITEM = re.compile(r"\s*[•\-–*]\s")
+
+
 def _boilerplate_share(sentence: str, language: str | None, q_tokens: set[str], q_concepts: set[int]) -> float:
     """The share of a sentence made of the set phrases every overview repeats ("can only be obtained with
     a prescription", "see the package leaflet"), as the language file writes them; 0 when the question
