@@ -25,7 +25,12 @@ def _generic(language: str | None) -> frozenset[str]:
 
 @lru_cache(maxsize=64)
 def cue_tokens(language: str | None = None) -> frozenset[str]:
-    return frozenset(t for words in cues().values() for cue in words for t in tokens(cue.rstrip("="), language))
+    """Stems of the section cues and of the question forms that ask for a frequency, number or date
+    ("how far apart", "what percentage"): how a question asks, not what about."""
+    forms = [c for code in languages_with_phrases() for kind in ("frequency", "number", "date")
+             for c in phrases(code).shape.get(kind, ())]
+    return frozenset(t for cue in [c for words in cues().values() for c in words] + forms
+                     for t in tokens(cue.rstrip("=").lstrip("^"), language))
 
 
 def clean_question(text: str) -> str:

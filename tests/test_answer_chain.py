@@ -48,6 +48,7 @@ def test_ranking_weights_come_from_the_settings(make_settings, monkeypatch):
     ("Hoe vaak wordt Conexxence gegeven?", ("var sjätte månad", "every 6 months")),  # Dutch: question phrases only
     ("Quelle est la substance active d'Opzelura ?", ("ruxolitinib",)),  # substance; elided article split off
     ("Welchen Wirkstoff enthält Lumykras?", ("sotorasib",)),
+    ("How far apart are Conexxence injections given?", ("6 months", "sjätte månad")),  # question form, no topic
 ])
 def test_the_quote_holds_what_the_question_asks_for(service, question, must_hold):
     a = service.answer(question)
