@@ -15,7 +15,7 @@ from importlib import resources
 
 import numpy as np
 
-from .wording import languages_with_phrases, phrases
+from .wording import languages_with_phrases, opens_as_what_is, phrases
 
 def cues() -> dict[str, tuple[str, ...]]:
     """Section key -> cue words of every language that has a phrase file (see phrases/*.toml)."""
@@ -65,7 +65,7 @@ def section_prior(question: str, fallback: bool = True) -> dict[str, float]:
         if _has(q, cue, whole):
             scores[key] = scores.get(key, 0.0) + weight
     if not scores:
-        if fallback and re.match(r"\s*(?:what is|what's|vad är)\b", q):
+        if fallback and opens_as_what_is(question):
             return {"what_is": 1.0}
         return {}
     top = max(scores.values())

@@ -28,6 +28,7 @@ class Phrases:
     filler: tuple[str, ...] = ()  # words that name no topic in a question about a medicine
     shape: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question cues: what the answer must hold
     written: dict[str, tuple[str, ...]] = field(default_factory=dict)  # how overviews in this language write it
+    opener: tuple[str, ...] = ()  # how a question asking what the medicine is opens ("Was ist", "Vad är")
 
 
 @lru_cache(maxsize=None)
@@ -44,7 +45,8 @@ def phrases(code: str) -> Phrases | None:
                    {k: tuple(v) for k, v in data.get("leaflet_only", {}).items()},
                    tuple(q.get("filler", ())),
                    {k: tuple(v) for k, v in data.get("shape", {}).items()},
-                   {k: tuple(v) for k, v in data.get("written", {}).items()})
+                   {k: tuple(v) for k, v in data.get("written", {}).items()},
+                   tuple(q.get("opener", ())))
 
 
 @lru_cache(maxsize=1)
@@ -97,6 +99,12 @@ def _has_cue(text: str, lang: str, attr: str) -> bool:
 def reads_as_follow_up(text: str, lang: str) -> bool:
     """'and how is it taken?', 'hur verkar det?', 'und die Nebenwirkungen?': leans on what was said before."""
     return _has_cue(text, lang, "follow_up") or len(re.findall(r"\w+", text)) <= 3
+
+
+def opens_as_what_is(text: str) -> bool:
+    """'What is X?', 'Was ist X?', 'Vad är X?': in any language file's words."""
+    rx = _cue_rx(tuple(c for code in languages_with_phrases() for c in phrases(code).opener))
+    return bool(rx and rx.search(text))
 
 
 def asks_for_medicines(text: str, lang: str) -> bool:

@@ -89,6 +89,10 @@ def test_a_brand_with_a_substance_the_corpus_holds_is_tied_to_it():
     ("Vilken aktiv substans finns i Lumykras?", "what_is"),  # the shape's substance cues count as intent
     ("Hvilket aktivt stof er der i Opzelura?", "what_is"),
     ("När godkändes Opzelura?", "other_info"),
+    ("Was ist Conexxence?", "what_is"),  # an opener that names no section decides only alone
+    ("Wat is de meest voorkomende bijwerking van Opzelura?", "risks"),
+    ("Was ist die empfohlene Dosis von Lumykras?", "how_used"),
+    ("Qu’est-ce que Opzelura ?", "what_is"),
     ("Who starts and supervises treatment with Lumykras?", "how_used"),  # "treatment" is no "treat"
     ("What is Opzelura used to treat?", "what_is"),
     ("Hur länge ska behandlingen med Lumykras pågå?", "how_used"),  # "behandlingen" is no "behandla"
