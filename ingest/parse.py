@@ -518,10 +518,8 @@ def _classified(paragraphs: list[tuple[str, int | None]], classifier: SectionCla
         # A list belongs with its lead-in ("X is used to treat:" then one item per condition): classified as one.
         groups: list[list[int]] = []
         for i, (para, _) in enumerate(paragraphs):
-            in_list = groups and _BULLET.match(para) and (paragraphs[groups[-1][-1]][0].rstrip().endswith(":")
-                                                           or _BULLET.match(paragraphs[groups[-1][-1]][0]))
-            if in_list and paragraphs[groups[-1][0]][0].rstrip().endswith(":"):
-                groups[-1].append(i)
+            if groups and _BULLET.match(para) and paragraphs[groups[-1][0]][0].rstrip().endswith(":"):
+                groups[-1].append(i)  # a group is a lead-in and the items after it, nothing else
             else:
                 groups.append([i])
         # A row of a table ("Agency product number |") is no prose of any section.

@@ -6,7 +6,6 @@ import difflib
 import math
 import re
 import tomllib
-import unicodedata
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,6 +13,8 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
+
+from .lexical import without_accents
 
 # Endings of international non-proprietary names: a word with one of these is very likely a
 # medicine, so a question about one the corpus does not hold is refused rather than guessed at.
@@ -346,8 +347,7 @@ def _spelling_rules() -> tuple[tuple[re.Pattern[str], str], ...]:
 
 def sounds_like(words: list[str]) -> list[str]:
     """Each word as it sounds: lower case, no accents, spelling.toml's rules (all words in one pass per rule)."""
-    text = unicodedata.normalize("NFKD", "\n".join(words).lower())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = without_accents("\n".join(words).lower())
     for rx, to in _spelling_rules():
         text = rx.sub(to, text)
     return text.split("\n")

@@ -14,7 +14,6 @@ from . import glossary, lexical, sidecar
 from .catalogue import Catalogue
 
 
-
 class Corpus:
     def __init__(self, store) -> None:
         self.store = store

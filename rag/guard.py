@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from . import glossary
 from .intent import cues
-from .lexical import tokens
+from .lexical import tokens, without_accents
 from .wording import any_language_rx, asks_for, languages_with_phrases, leaflet_topics_rx, phrases, written_rx
 
 
@@ -133,7 +133,7 @@ class Vocabulary:
         for "asthma", the most used if several are); None when the corpus never uses it."""
         if self.knows(stem):
             return stem
-        plain = "".join(ch for ch in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(ch))
+        plain = without_accents(stem)
         if plain != stem and self.knows(plain):
             return plain
         if len(plain) < 5:

@@ -89,6 +89,11 @@ def _stemmer(name: str):
     return stemmers[name]
 
 
+def without_accents(text: str) -> str:
+    """The text with its letters' accents dropped ("scléros" → "scleros"); other scripts are kept."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def words(text: str, language: str | None = None) -> list[str]:
     """Lowercase words of a text without the language's stopwords and single letters (digits stay)."""
     if not unicodedata.is_normalized("NFC", text):
