@@ -15,6 +15,8 @@ import re
 import sys
 from pathlib import Path
 
+from rag.catalogue import substance_parts
+
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
@@ -46,7 +48,7 @@ def check(label: dict, doc) -> dict:
         "file": label["file"], "split": label["split"], "layout": label["layout"], "language": label["language"],
         "medicine": doc.medicine or "?", "medicine_ok": (doc.medicine or "").lower() == label["medicine"].lower(),
         "language_ok": doc.language == label["language"],
-        "substance_ok": (doc.substance or "").lower() == (label.get("substance") or "").lower(),
+        "substance_ok": sorted(substance_parts(doc.substance)) == sorted(substance_parts(label.get("substance"))),
         "ref_ok": (doc.ref or None) == (label.get("ref") or None),
         "sections": len(doc.sections), "keys": sorted(set(keys)),
         "unkeyed": sum(k in ("unknown", "other") for k in keys), "inferred": inferred,

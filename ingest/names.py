@@ -26,6 +26,34 @@ def name_and_substance_line(line: str) -> tuple[str, str] | None:
     return m.group("name").strip(), m.group("sub").strip()
 
 
+# The title block of an EPAR summary or web page: the name on a line of its own, the substance on the next
+# ("Stelara" / "Ustekinumab", "Truvada" / "emtricitabine / tenofovir disoproxil"), or both on one line
+# ("Revolade - eltrombopag").
+_SUBSTANCE_LINE = re.compile(r"[^\W\d_][\w ,/()’'+\-]{2,79}")
+_NAME_DASH_SUBSTANCE = re.compile(r"(?P<name>[^\W\d_][\w’'\-]*(?: [\w’'\-]+){0,3})\s+[-–]\s+(?P<sub>[a-z][\w ,/()’'+\-]{2,79})")
+
+
+def title_block_substance(lines: list[str], medicine: str, inn_suffixes: tuple[str, ...]) -> str | None:
+    """The line under the medicine's name in the title block, when it reads as a substance: written in
+    lower case, or a word of it ending as international non-proprietary names do (-mab, -nib …)."""
+    texts = [t.strip().lstrip("#").strip() for t in lines]
+    texts = [t for t in texts if t]
+    for i, t in enumerate(texts[:-1]):
+        m = _NAME_DASH_SUBSTANCE.fullmatch(t)
+        if m and m.group("name").lower() == medicine.lower():
+            return m.group("sub").strip()
+        if t.lower() != medicine.lower():
+            continue
+        nxt = texts[i + 1]
+        words = nxt.split()
+        if (not _SUBSTANCE_LINE.fullmatch(nxt) or len(words) > 8 or nxt.lower() == medicine.lower()
+                or nxt.endswith((".", ":"))):
+            continue
+        if nxt[0].islower() or any(w.lower().strip("(),").endswith(inn_suffixes) for w in words):
+            return nxt
+    return None
+
+
 def first_line_name(lines: list[str]) -> str | None:
     """Web page text starts with the medicine's name on a line of its own ("Hemlibra", "emicizumab", "About")."""
     for line in lines[:5]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
+from rag.catalogue import INN_SUFFIXES
 from rag.language import detect
 
 from . import clean, languages, names
@@ -208,6 +209,9 @@ def _substance(lines: list[_Line], medicine: str | None, full: str) -> str | Non
             pair = names.name_and_substance_line(ln.text)
             if pair and _same_name(pair[0], medicine):
                 return pair[1]
+        block = names.title_block_substance([ln.text for ln in lines[:60]], medicine, INN_SUFFIXES)
+        if block and not is_title_line(block) and not match_heading("# " + block):
+            return block
     # The EPAR web page's "Active substance" field, then "X contains the active substance Y" in any language.
     m = re.search(r"Active substance\s+([a-z][\w -]{2,60}?)(?:\s+International|\s*;|\s*$)", full, re.MULTILINE | re.IGNORECASE)
     if m:

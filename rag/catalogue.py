@@ -162,10 +162,26 @@ class Catalogue:
             self._names_rx = NameMatcher(names) if names else None
         return self._names_rx
 
+    @property
+    def _sharers(self) -> dict[str, list[Medicine]]:
+        """Active substances (whole, or one of a combination) that several medicines contain, with them all."""
+        if not hasattr(self, "_sharers_table"):
+            owners: dict[str, list[Medicine]] = {}
+            for m in self.medicines:
+                for s in {(m.substance or "").lower(), *substance_parts(m.substance)} - {""}:
+                    owners.setdefault(s, []).append(m)
+            self._sharers_table = {s: ms for s, ms in owners.items() if len(ms) > 1 and len(s) >= 6}
+        return self._sharers_table
+
     def find(self, text: str) -> list[Medicine]:
-        """Medicines named in text: exact, Swedish/English genitive, a small typo, or in a compound word."""
+        """Medicines named in text: exact, Swedish/English genitive, a small typo, or in a compound word.
+        An active substance that several medicines contain names them all."""
         found: list[Medicine] = []
         for word in _words(text):
+            sharers = self._sharers.get(word.lower())
+            if sharers:
+                found += [m for m in sharers if m not in found]
+                continue
             med = self._match(word)
             if med is None and "-" in word:  # a compound with the name: "Darzalex-infusionen", "Humira-Spritze"
                 med = next((m for part in word.split("-") if len(part) >= 4 for m in [self._match(part)] if m), None)
@@ -181,7 +197,7 @@ class Catalogue:
     def as_named(self, text: str) -> str:
         """The text with a medicine named as its overview names it: a misspelt name or an active substance
         that only one medicine has ("What is erenumab used for?") becomes the medicine's name."""
-        shared = self.shared_substances
+        shared = self.shared_substances | set(self._sharers)
         lowered = text.lower()
 
         def named(match: re.Match) -> str:

@@ -109,3 +109,19 @@ def test_a_question_the_dictionary_cannot_match_does_not_load_it():
         words = medicines._WORD.findall(q)
         matched = bool(find_drugs(words, is_ignore_case=True))
         assert medicines._may_match(words) == matched, q
+
+
+def test_a_substance_that_several_medicines_contain_names_them_all():
+    """"What is emtricitabine used for?" is about every overview whose medicine contains it (Truvada and
+    Biktarvy), not a medicine the corpus lacks."""
+    from rag.catalogue import Catalogue
+    from rag.medicines import MedicineResolver
+
+    catalogue = Catalogue([
+        {"medicine": "Truvada", "substance": "emtricitabine / tenofovir disoproxil", "source": "truvada_en.txt"},
+        {"medicine": "Biktarvy", "substance": "bictegravir / emtricitabine / tenofovir alafenamide", "source": "biktarvy_en.txt"},
+        {"medicine": "Conexxence", "substance": "denosumab", "source": "conexxence_en.md"},
+    ])
+    found = MedicineResolver(catalogue).resolve("What is emtricitabine used for?")
+    assert sorted(m.name for m in found.medicines) == ["Biktarvy", "Truvada"] and not found.unknown
+    assert [m.name for m in MedicineResolver(catalogue).resolve("Is bictegravir taken daily?").medicines] == ["Biktarvy"]

@@ -232,3 +232,22 @@ def test_a_plain_page_says_what_a_hybrid_or_biosimilar_medicine_is_in_what_is(ma
     by_key = {s.key: s.text for s in parse([text], "text", file_name="hybridex_en.txt", classifier=classifier).sections}
     assert "The reference medicine for Hybridex is Oldex" in by_key["what_is"], by_key
     assert "recommended dose" in by_key["how_used"]
+
+
+@pytest.mark.parametrize("block, substance", [
+    ("EPAR summary for the public\n\nOldmed\n\nExamplimab\n\nThis is a summary of the EPAR for Oldmed.", "Examplimab"),
+    ("EPAR summary for the public\nOldmed\nemtricitabine / tenofovir disoproxil\nThis is a summary of the EPAR.",
+     "emtricitabine / tenofovir disoproxil"),
+    ("Oldmed - eltrombopag\nLast updated 12.02.2020\nInformation about Oldmed", "eltrombopag"),
+])
+def test_the_substance_is_read_from_the_title_block_when_no_sentence_names_it(block, substance):
+    """Older summaries and mirrored pages put the substance under the name ("Stelara" / "Ustekinumab"),
+    and an excerpt may end before any "contains the active substance" sentence."""
+    text = f"{block}\n\nWhat is Oldmed used for?\nOldmed is used to treat adults with example disease.\n"
+    assert parse([text], "text").substance == substance
+
+
+def test_a_line_under_the_name_that_is_no_substance_is_not_taken_for_one():
+    text = ("Oldmed\nMain information\nTrade name: Oldmed\n\nWhat is Oldmed used for?\n"
+            "Oldmed is used to treat adults with example disease.\n")
+    assert parse([text], "text").substance is None
