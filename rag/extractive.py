@@ -53,16 +53,19 @@ class ExtractiveAnswerer:
                        max_chars=min(MAX_QUOTE_CHARS, MAX_ANSWER_CHARS - len(frame)))
         if quote is None or quote.score < r.sentence_dense:
             return ctx.refusal("weak_sentence", self.mode)
-        citation = citation_for(1, quote.ranked, quote.start, quote.end)
-        text = self._frame(ctx, citation.medicine, citation.language, quote.text)
-        return Answer(ctx.question, text, False, [citation], self.mode, ctx.retrieved, ctx.lang, ctx.medicines)
+        citations = [citation_for(n, quote.ranked, a, b) for n, (a, b) in enumerate(quote.parts, 1)]
+        first = citations[0]
+        text = self._frame(ctx, first.medicine, first.language, "", [c.quote for c in citations])
+        return Answer(ctx.question, text, False, citations, self.mode, ctx.retrieved, ctx.lang, ctx.medicines)
 
     @staticmethod
-    def _frame(ctx: AnswerContext, medicine: str, language: str, quote: str) -> str:
+    def _frame(ctx: AnswerContext, medicine: str, language: str, quote: str, parts: list[str] | None = None) -> str:
+        """The answer's wording around its quotes; a list's lead-in and items are quoted apart, each cited."""
         intro = say(ctx.lang, "intro", medicine=medicine)
         if language != ctx.lang:
             intro += say(ctx.lang, "in_language", language=language_name(language, ctx.lang))
-        text = f"{intro}: “{quote}” [1]\n\n{say(ctx.lang, 'pointer')}"
+        quoted = " ".join(f"“{p}” [{n}]" for n, p in enumerate(parts or [quote], 1))
+        text = f"{intro}: {quoted}\n\n{say(ctx.lang, 'pointer')}"
         return f"{ctx.note}\n\n{text}" if ctx.note else text
 
 
@@ -73,10 +76,15 @@ class Quote:
     end: int
     score: float  # cosine of the best sentence with the question
     rank: float = 0.0  # the sentence's score with every bonus and penalty, to compare quotes
+    more: tuple[tuple[int, int], ...] = ()  # further spans after the first: a list's items after its lead-in
+
+    @property
+    def parts(self) -> list[tuple[int, int]]:
+        return [(self.start, self.end), *self.more]
 
     @property
     def text(self) -> str:
-        return self.ranked.node.text[self.start : self.end]
+        return " … ".join(self.ranked.node.text[a:b] for a, b in self.parts)
 
 
 class SentenceEmbeddings:
@@ -205,7 +213,75 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
         if new_end - new_start > max_chars:
             break
         start, end = new_start, new_end
+    listed = _list_quote(text, sents, best, start, end, max_chars)
+    if listed:
+        return Quote(top, *listed[0], float(cos[best]), float(scores[best]), tuple(listed[1:]))
     return Quote(top, start, end, float(cos[best]), float(scores[best]))
+
+
+_PART_COST = 8  # the characters that quoting one more span adds: closing and opening marks and its [n]
+
+
+def _list_quote(text: str, sents: list[tuple[int, int]], best: int, start: int, end: int,
+                max_chars: int) -> list[tuple[int, int]] | None:
+    """A list answers as its lead-in and its items ("X is used to treat:" / "- condition A" / "- condition B"):
+    when the best sentence is the lead-in, the lead-in and the first sentence of every item that fits;
+    when it is in an item, the lead-in and that item up to the best sentence. Spans that touch are one.
+    None when the quote is no list's, or the chosen contiguous quote already holds what would be quoted."""
+    lists = _lists(text, sents)
+    found = next(((lead, items) for lead, items in lists
+                  if best == lead or any(i <= best < j for i, j in items)), None)
+    if found is None:
+        return None
+    lead, items = found
+    if best == lead:
+        wanted = [lead] + [i for i, _ in items]
+    else:
+        head = next(i for i, j in items if i <= best < j)
+        wanted = [lead] + list(range(head, best + 1))
+    spans: list[tuple[int, int]] = []
+    used = 0
+    for k in wanted:
+        a, b = sents[k]
+        if spans and text[spans[-1][1]:a].strip() == "":
+            grown = used + (a - spans[-1][1]) + (b - a)
+            if grown > max_chars:
+                break
+            spans[-1], used = (spans[-1][0], b), grown
+            continue
+        cost = (b - a) + (_PART_COST if spans else 0)
+        if used + cost > max_chars:
+            break
+        spans.append((a, b))
+        used += cost
+    covered = [k for k in wanted if any(a <= sents[k][0] and sents[k][1] <= b for a, b in spans)]
+    if len(covered) < 2 or (best != lead and best not in covered):
+        return None
+    if all(start <= sents[k][0] and sents[k][1] <= end for k in covered):
+        return None  # the contiguous quote holds it all already
+    return spans
+
+
+def _lists(text: str, sents: list[tuple[int, int]]) -> list[tuple[int, list[tuple[int, int]]]]:
+    """The section's lists: (the lead-in sentence ending in ':', [(first, past-last) sentence of each item]).
+    An item starts with a bullet or dash and runs on over the sentences of its own line."""
+    out = []
+    i = 0
+    while i < len(sents):
+        if not (text[slice(*sents[i])].rstrip().endswith(":") and i + 1 < len(sents)
+                and _LIST_ITEM.match(text[slice(*sents[i + 1])])):
+            i += 1
+            continue
+        lead, items, k = i, [], i + 1
+        while k < len(sents) and _LIST_ITEM.match(text[slice(*sents[k])]):
+            j = k + 1
+            while j < len(sents) and not _LIST_ITEM.match(text[slice(*sents[j])]) and "\n" not in text[sents[j - 1][1]:sents[j][0]]:
+                j += 1
+            items.append((k, j))
+            k = j
+        out.append((lead, items))
+        i = k
+    return out
 
 
 def _is_fragment(sentence: str) -> bool:

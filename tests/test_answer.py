@@ -115,3 +115,18 @@ def test_every_citation_points_to_retrieved_text(service, seeded_settings):
             assert c.section_id in retrieved
             assert c.quote in stored_text(seeded_settings, c.section_id)
             assert re.fullmatch(r"EMA/\d{6}/\d{4}", c.ref)
+
+
+@pytest.mark.parametrize("question, items", [
+    ("What is Conexxence used for?", ("osteoporosis", "prostate cancer")),
+    ("Vad används Conexxence för?", ("Osteoporos", "prostatacancer")),
+])
+def test_a_list_is_answered_with_its_lead_in_and_every_item(service, question, items):
+    """"X is used to treat the following conditions:" is quoted with each condition it lists, not its first
+    only; each quoted span is cited and is text of the section."""
+    a = service.answer(question)
+    assert not a.refused and all(item in a.answer for item in items), a.answer
+    assert len(a.answer) <= 600
+    assert re.search(r":\s*(\n|$)", a.citations[0].quote), a.citations[0].quote  # the lead-in comes first
+    for c in a.citations:
+        assert c.section == "what_is" and c.quote in c.context and f"[{c.number}]" in a.answer
