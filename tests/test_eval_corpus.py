@@ -117,23 +117,27 @@ def test_test_split_measured_not_tuned(parsed):
     assert plain_ok >= 0.6 * len(plain), f"{plain_ok}/{len(plain)}"
 
 
-DEV2 = CORPUS.parent / "dev2"
+LATER_DEV_SETS = ("dev2", "dev3")
 
 
-def test_the_second_dev_set_is_verbatim_and_of_other_medicines():
-    """eval/dev2: its labels and every answer it expects are text of its own files; its medicines are in no
-    other corpus (it is run over the dev documents, see eval/dev2/SOURCES.md)."""
-    labels = [json.loads(line) for line in (DEV2 / "labels.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    texts = {x["medicine"]: (DEV2 / x["file"]).read_text(encoding="utf-8") for x in labels}
-    assert {f"corpus/{p.name}" for p in (DEV2 / "corpus").glob("*.txt")} == {x["file"] for x in labels}
+@pytest.mark.parametrize("name", LATER_DEV_SETS)
+def test_the_later_dev_sets_are_verbatim_and_of_other_medicines(name):
+    """eval/dev2, eval/dev3: their labels and every answer they expect are text of their own files; their
+    medicines are in no other corpus (each is run over the dev documents, see its SOURCES.md)."""
+    folder = CORPUS.parent / name
+    others = [json.loads(line) for other in LATER_DEV_SETS if other != name
+              for line in (CORPUS.parent / other / "labels.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    labels = [json.loads(line) for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    texts = {x["medicine"]: (folder / x["file"]).read_text(encoding="utf-8") for x in labels}
+    assert {f"corpus/{p.name}" for p in (folder / "corpus").glob("*.txt")} == {x["file"] for x in labels}
     for label in labels:
         text = texts[label["medicine"]]
         for key in ("medicine", "substance", "ref", "product_number", "indication_sentence", "dose_sentence"):
             assert label[key] is None or label[key] in text, (label["file"], key)
-    assert not {m.lower() for m in texts} & {x["medicine"].lower() for x in LABELS}
-    sources = (DEV2 / "SOURCES.md").read_text(encoding="utf-8")
+    assert not {m.lower() for m in texts} & {x["medicine"].lower() for x in LABELS + others}
+    sources = (folder / "SOURCES.md").read_text(encoding="utf-8")
     assert all(Path(x["file"]).name in sources for x in labels)
-    rows = [json.loads(line) for line in (DEV2 / "qa.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    rows = [json.loads(line) for line in (folder / "qa.jsonl").read_text(encoding="utf-8").splitlines() if line]
     assert len({r["id"] for r in rows}) == len(rows) and {r["split"] for r in rows} == {"dev"}
     for row in rows:
         cited = [texts[c["medicine"]] for c in row["citations"] if c["medicine"] in texts]
