@@ -129,7 +129,8 @@ def _to_regex(pattern: str, medicine: str | None = None) -> re.Pattern[str]:
 
 
 def _literal_length(pattern: str) -> int:
-    return len(re.sub(r"\{X\}|\{\*\}", "", pattern))
+    """The characters a pattern spells out, its name, substance and wildcard marks left out."""
+    return len(re.sub(r"\{X\}|\{\*\}|\{S\+?\}", "", pattern))
 
 
 def _first_letter(text: str) -> str:
@@ -263,7 +264,7 @@ def _substance_patterns(medicine: str | None) -> tuple[tuple[str, re.Pattern[str
     out = []
     patterns = {p for lang in languages.languages().values() for p in lang.substance}
     one = r"\w[\w\-]{0,60}(?:\s+[\w\-]{1,60}){0,3}?"
-    for p in sorted(patterns, key=lambda p: -_literal_length(p)):
+    for p in sorted(patterns, key=lambda p: (-_literal_length(p), p)):  # the same order in every process
         listed = "{S+}" in p
         head, tail = p.replace("{S+}", "{S}").split("{S}")
         rx = _search_body(head, medicine)

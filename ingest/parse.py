@@ -118,7 +118,60 @@ def _lines(pages: list[str], fmt: str) -> list[_Line]:
                 out += [_Line("# " + inline.group(1), page), _Line(inline.group(2), page)]
                 continue
             out.append(_Line(("#" * _level(raw) + " " + line) if is_heading_mark else line, page))
+    return _plain_detail_tables(out) if fmt == "text" else out
+
+
+_TABLE_RULE = re.compile(r"^[\s|:-]*-[\s|:-]*$")  # "---|---|"
+
+
+def _plain_detail_tables(lines: list[_Line]) -> list[_Line]:
+    """A web page saved as text prints its details as a flattened table: "Authorisation details", then rows
+    "Marketing-authorisation holder |" / "Roche Registration GmbH" / "|". There the page's field-group labels
+    are headings, and each row becomes one "Label: value" paragraph."""
+    out: list[_Line] = []
+    tables = 0
+    i = 0
+    while i < len(lines):
+        t = lines[i].text.strip()
+        m = match_heading(t) if t and "|" not in t and not t.startswith("#") else None
+        if m is None or m.name is not None or m.key not in _DETAIL_KEYS | {"product_information"}:
+            out.append(lines[i])
+            i += 1
+            continue
+        page = lines[i].page
+        if not _table_follows(lines, i):
+            out.append(_Line("# " + t, page) if tables else lines[i])  # the page's next field group
+            i += 1
+            continue
+        tables += 1
+        out.append(_Line("# " + t, page))
+        i += 1
+        label: str | None = None
+        value: list[str] = []
+        while i < len(lines):
+            row = lines[i].text.strip()
+            if not row or _TABLE_RULE.match(row) or re.fullmatch(r"[^|]+\|\s*\|\s*", row):  # a rule, a group's own row
+                i += 1
+                continue
+            if "|" not in row and label is None:
+                break  # the table has ended
+            cells = [c.strip() for c in row.split("|")]
+            if label is None:
+                label, value = cells[0], [c for c in cells[1:] if c]
+            else:
+                value += [c for c in cells if c]
+            if row.endswith("|") and (value or row == "|"):
+                out += [_Line(f"{label}: {' '.join(value)}" if value else f"{label}:", page), _Line("", page)]
+                label, value = None, []
+            i += 1
+        if label is not None:
+            out += [_Line(f"{label}: {' '.join(value)}" if value else f"{label}:", page), _Line("", page)]
     return out
+
+
+def _table_follows(lines: list[_Line], i: int) -> bool:
+    following = [ln.text for ln in lines[i + 1 : i + 6] if ln.text.strip()][:3]
+    return any("|" in t for t in following)
 
 
 @lru_cache(maxsize=1)
@@ -519,10 +572,11 @@ def _classified(paragraphs: list[tuple[str, int | None]], classifier: SectionCla
     if len(allowed) == 1:  # above "How is X used?" stands the overview's untitled first section
         keys = [allowed[0]] * len(paragraphs)
     elif allowed:
-        # A list belongs with its lead-in ("X is used to treat:" then one item per condition): classified as one.
+        # A list belongs with its lead-in ("X is used to treat:" then one item per condition, or "X is used to
+        # treat or prevent flu." then "- to treat flu, …"): classified as one.
         groups: list[list[int]] = []
         for i, (para, _) in enumerate(paragraphs):
-            if groups and _BULLET.match(para) and paragraphs[groups[-1][0]][0].rstrip().endswith(":"):
+            if groups and _BULLET.match(para) and not _TABLE_ROW.search(paragraphs[groups[-1][0]][0]):
                 groups[-1].append(i)  # a group is a lead-in and the items after it, nothing else
             else:
                 groups.append([i])

@@ -263,13 +263,15 @@ def _list_quote(text: str, sents: list[tuple[int, int]], best: int, start: int, 
 
 
 def _lists(text: str, sents: list[tuple[int, int]]) -> list[tuple[int, list[tuple[int, int]]]]:
-    """The section's lists: (the lead-in sentence ending in ':', [(first, past-last) sentence of each item]).
-    An item starts with a bullet or dash and runs on over the sentences of its own line."""
+    """The section's lists: (the lead-in sentence, [(first, past-last) sentence of each item]). The lead-in
+    ends in ':' or ends the line above the first item; an item starts with a bullet or dash and runs on over
+    the sentences of its own line."""
     out = []
     i = 0
     while i < len(sents):
-        if not (text[slice(*sents[i])].rstrip().endswith(":") and i + 1 < len(sents)
-                and _LIST_ITEM.match(text[slice(*sents[i + 1])])):
+        lead = text[slice(*sents[i])]
+        if not (i + 1 < len(sents) and _LIST_ITEM.match(text[slice(*sents[i + 1])]) and not _LIST_ITEM.match(lead)
+                and (lead.rstrip().endswith(":") or "\n" in text[sents[i][1]:sents[i + 1][0]])):
             i += 1
             continue
         lead, items, k = i, [], i + 1

@@ -25,9 +25,9 @@ def _generic(language: str | None) -> frozenset[str]:
 
 @lru_cache(maxsize=64)
 def cue_tokens(language: str | None = None) -> frozenset[str]:
-    """Stems of the section cues and of the question forms that ask for a frequency, number or date
+    """Stems of the section cues and of the question forms that ask for a frequency, duration, number or date
     ("how far apart", "what percentage"): how a question asks, not what about."""
-    forms = [c for code in languages_with_phrases() for kind in ("frequency", "number", "date")
+    forms = [c for code in languages_with_phrases() for kind in ("frequency", "duration", "number", "date")
              for c in phrases(code).shape.get(kind, ())]
     return frozenset(t for cue in [c for words in cues().values() for c in words] + forms
                      for t in tokens(cue.rstrip("=").lstrip("^"), language))
@@ -242,6 +242,8 @@ def answer_shape(question: str, substances: list[str] | None = None) -> Shape | 
         return None
     if asks_for(question, "frequency"):
         return Shape("frequency", written="frequency")
+    if asks_for(question, "duration"):  # "how long", "wie lange": for 5 weeks, until the disease worsens
+        return Shape("duration", written="duration")
     for asked, written in _UNITS:
         if re.search(asked, question, re.IGNORECASE):
             return Shape("unit", re.compile(written, re.IGNORECASE))

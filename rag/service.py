@@ -195,10 +195,16 @@ class RagService:
                                         language=lang)
             if off:
                 return self._refusal(question, lang, f"{say(lang, 'not_covered')} {covered}", "off_topic", meds)
-        missing = self._missing_section(meds, prior)
-        if missing:
-            return self._refusal(question, lang, f"{say(lang, 'no_section', medicine=', '.join(meds))} {covered}", "no_section", meds)
         embedding = self._embed_question(named_text, implied)
+        lacking = self._lacking_section(meds, prior)
+        if lacking:
+            model = self.intent_model.prior(embedding, self.ranking.intent_width)
+            if model.get(lacking, 0.0) >= 1.0:
+                return self._refusal(question, lang, f"{say(lang, 'no_section', medicine=', '.join(meds))} {covered}",
+                                     "no_section", meds)
+            # The cue words point at a section these overviews lack, the model's prototype questions elsewhere
+            # ("Can X be given to newborns?" cues how_used by "given", but asks who X is for): the model ranks.
+            prior = model
         ranked = self.retrieve(text, medicines=meds, language=lang, prior=self._intent(prior, embedding),
                                query_embedding=embedding)
         wanted = {m.lower() for m in meds}
@@ -298,14 +304,14 @@ class RagService:
         written = set().union(*(guard.leaflet_topics(n.text) for n in self.store.sections(where=where)))
         return topics <= written
 
-    def _missing_section(self, meds: list[str], prior: dict[str, float]) -> bool:
-        """The question is plainly about a section that no overview of the named medicine has."""
+    def _lacking_section(self, meds: list[str], prior: dict[str, float]) -> str | None:
+        """The one section the question's cue words point at, when no overview of the named medicine has it."""
         top = [k for k, v in prior.items() if v >= 1.0]
         if not meds or len(top) != 1:
-            return False
+            return None
         wanted = {m.lower() for m in meds}
         have = {s for m in self.corpus.catalogue.medicines if m.name.lower() in wanted for s in m.sections}
-        return bool(have) and top[0] not in have
+        return top[0] if have and top[0] not in have else None
 
     def _from_history(self, history: list[dict]) -> list[str]:
         """The medicine the conversation is about: the latest one named, user turns first."""

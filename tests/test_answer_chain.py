@@ -360,3 +360,63 @@ def test_a_medicine_named_in_a_compound_word_is_that_medicine(make_settings, tmp
     for question in ("Hvor ofte tages Renamab-tabletten?", "Wie oft wird die Renamab-Tablette eingenommen?"):
         a = service.answer(question)
         assert not a.refused and a.citations[0].medicine == "Renamab" and "once a day" in a.citations[0].quote, (question, a.answer)
+
+
+PLAIN_PAGE_WITH_TABLE = """Gripavir
+gripavirumab
+Table of contents
+Overview
+Gripavir is an antiviral medicine used to treat or prevent influenza (flu).
+- to treat flu, it can be used in adults and children (including full-term newborns) who have the symptoms of flu;
+- to prevent flu, it can be used in adults and children over 1 year of age who have been in contact with someone who has flu.
+Gripavir cannot replace flu vaccination.
+The medicine contains the active substance gripavirumab.
+Authorisation details
+Product details | |
+---|---|
+Name |
+Gripavir
+|
+Agency product number |
+EMEA/H/C/009999
+|
+Publication details | |
+---|---|
+Marketing-authorisation holder |
+Examplepharma Registration GmbH
+|
+Date of issue of marketing authorisation valid throughout the European Union |
+20/06/2002
+|
+Product information
+13/03/2023 Gripavir - EMEA/H/C/009999 - N/0162
+"""
+
+
+def test_a_plain_page_keeps_its_details_table_and_its_list(make_settings, tmp_path):
+    """A current EMA page saved as text: the list under "used to treat or prevent influenza." stays in what_is,
+    the flattened details table is the authorisation details ("Label: value" per row), and a question on a
+    section the page lacks is answered from where the model reads it, not refused for a cue word."""
+    service = _service_over(make_settings, tmp_path, "gripavir_en.txt", PLAIN_PAGE_WITH_TABLE)
+    holder = service.answer("Which company holds the marketing authorisation for Gripavir?")
+    assert not holder.refused and "Examplepharma Registration GmbH" in holder.answer, holder.answer
+    assert holder.citations[0].section == "authorisation_details"
+    assert "Marketing-authorisation holder: Examplepharma Registration GmbH" in holder.citations[0].quote
+    newborns = service.answer("Can newborn babies be given Gripavir?")  # "given" cues how_used, which the page lacks
+    assert not newborns.refused and "newborns" in newborns.answer, newborns.answer
+    assert newborns.citations[0].section == "what_is"
+    dose = service.answer("What is the recommended dose of Gripavir?")
+    assert dose.refused and dose.reason == "no_section", dose.answer
+    days = service.answer("For how many days should Gripavir be taken?")  # the page states no duration
+    assert days.refused, days.answer
+
+
+@pytest.mark.parametrize("question", [
+    "Is it OK to have a few beers when I take Storavir?",
+    "Posso prendere Storavir se sono incinta?",
+    "Darf ich Storavir in der Schwangerschaft nehmen?",
+])
+def test_a_leaflet_topic_in_any_language_is_refused_when_the_overview_is_silent(make_settings, tmp_path, question):
+    service = _service_over(make_settings, tmp_path, "storavir_en.txt", LEAFLET_TOPIC)
+    a = service.answer(question)
+    assert a.refused and a.reason == "leaflet_only", a.answer
