@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections import Counter
 from pathlib import PurePath
+from typing import Callable
 
 from .languages import languages
 
@@ -33,9 +34,11 @@ _SUBSTANCE_LINE = re.compile(r"[^\W\d_][\w ,/()’'+\-]{2,79}")
 _NAME_DASH_SUBSTANCE = re.compile(r"(?P<name>[^\W\d_][\w’'\-]*(?: [\w’'\-]+){0,3})\s+[-–]\s+(?P<sub>[a-z][\w ,/()’'+\-]{2,79})")
 
 
-def title_block_substance(lines: list[str], medicine: str, inn_suffixes: tuple[str, ...]) -> str | None:
+def title_block_substance(lines: list[str], medicine: str, inn_suffixes: tuple[str, ...],
+                          is_title: Callable[[str], bool] = lambda _: False) -> str | None:
     """The line under the medicine's name in the title block, when it reads as a substance: written in
-    lower case, or a word of it ending as international non-proprietary names do (-mab, -nib …)."""
+    lower case, a word of it ending as international non-proprietary names do (-mab, -nib …), or under a
+    name that stands under the document's title ("EPAR summary for the public" / "Revlimid" / "Lenalidomid")."""
     texts = [t.strip().lstrip("#").strip() for t in lines]
     texts = [t for t in texts if t]
     for i, t in enumerate(texts[:-1]):
@@ -49,7 +52,8 @@ def title_block_substance(lines: list[str], medicine: str, inn_suffixes: tuple[s
         if (not _SUBSTANCE_LINE.fullmatch(nxt) or len(words) > 8 or nxt.lower() == medicine.lower()
                 or nxt.endswith((".", ":"))):
             continue
-        if nxt[0].islower() or any(w.lower().strip("(),").endswith(inn_suffixes) for w in words):
+        if (nxt[0].islower() or any(w.lower().strip("(),").endswith(inn_suffixes) for w in words)
+                or (i > 0 and is_title(texts[i - 1]))):
             return nxt
     return None
 

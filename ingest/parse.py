@@ -262,7 +262,7 @@ def _substance(lines: list[_Line], medicine: str | None, full: str) -> str | Non
             pair = names.name_and_substance_line(ln.text)
             if pair and _same_name(pair[0], medicine):
                 return pair[1]
-        block = names.title_block_substance([ln.text for ln in lines[:60]], medicine, INN_SUFFIXES)
+        block = names.title_block_substance([ln.text for ln in lines[:60]], medicine, INN_SUFFIXES, is_title_line)
         if block and not is_title_line(block) and not match_heading("# " + block):
             return block
     # The EPAR web page's "Active substance" field, then "X contains the active substance Y" in any language.

@@ -239,6 +239,8 @@ def test_a_plain_page_says_what_a_hybrid_or_biosimilar_medicine_is_in_what_is(ma
     ("EPAR summary for the public\nOldmed\nemtricitabine / tenofovir disoproxil\nThis is a summary of the EPAR.",
      "emtricitabine / tenofovir disoproxil"),
     ("Oldmed - eltrombopag\nLast updated 12.02.2020\nInformation about Oldmed", "eltrombopag"),
+    ("Zusammenfassung des EPAR für die Öffentlichkeit\n\nOldmed\n\nLenalidomid\n\nDies ist eine Zusammenfassung.",
+     "Lenalidomid"),  # no INN ending as German writes it, but the name stands under the title
 ])
 def test_the_substance_is_read_from_the_title_block_when_no_sentence_names_it(block, substance):
     """Older summaries and mirrored pages put the substance under the name ("Stelara" / "Ustekinumab"),
