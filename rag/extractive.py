@@ -213,7 +213,9 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
         if new_end - new_start > max_chars:
             break
         start, end = new_start, new_end
-    listed = _list_quote(text, sents, best, start, end, max_chars)
+    # "What is X used for?" wants the whole list unless one item stands out; other questions, the item.
+    margin = w.sentence_extend if must_match is not None and must_match.kind == "indication" else 0.0
+    listed = _list_quote(text, sents, best, start, end, max_chars, scores, margin)
     if listed:
         return Quote(top, *listed[0], float(cos[best]), float(scores[best]), tuple(listed[1:]))
     return Quote(top, start, end, float(cos[best]), float(scores[best]))
@@ -223,10 +225,11 @@ _PART_COST = 8  # the characters that quoting one more span adds: closing and op
 
 
 def _list_quote(text: str, sents: list[tuple[int, int]], best: int, start: int, end: int,
-                max_chars: int) -> list[tuple[int, int]] | None:
+                max_chars: int, scores: list[float], margin: float) -> list[tuple[int, int]] | None:
     """A list answers as its lead-in and its items ("X is used to treat:" / "- condition A" / "- condition B"):
-    when the best sentence is the lead-in, the lead-in and the first sentence of every item that fits;
-    when it is in an item, the lead-in and that item up to the best sentence. Spans that touch are one.
+    when the best sentence is the lead-in, or an item that scores no better than another by `margin`, the
+    lead-in and the first sentence of every item that fits; when one item stands out, the lead-in and that
+    item up to the best sentence. Spans that touch are one.
     None when the quote is no list's, or the chosen contiguous quote already holds what would be quoted."""
     lists = _lists(text, sents)
     found = next(((lead, items) for lead, items in lists
@@ -234,7 +237,9 @@ def _list_quote(text: str, sents: list[tuple[int, int]], best: int, start: int, 
     if found is None:
         return None
     lead, items = found
-    if best == lead:
+    others = [max(scores[i:j]) for i, j in items if not i <= best < j]
+    whole = best == lead or bool(others and scores[best] - max(others) < margin)
+    if whole:
         wanted = [lead] + [i for i, _ in items]
     else:
         head = next(i for i, j in items if i <= best < j)
@@ -255,7 +260,7 @@ def _list_quote(text: str, sents: list[tuple[int, int]], best: int, start: int, 
         spans.append((a, b))
         used += cost
     covered = [k for k in wanted if any(a <= sents[k][0] and sents[k][1] <= b for a, b in spans)]
-    if len(covered) < 2 or (best != lead and best not in covered):
+    if len(covered) < 2 or (not whole and best not in covered):
         return None
     if all(start <= sents[k][0] and sents[k][1] <= end for k in covered):
         return None  # the contiguous quote holds it all already
