@@ -255,12 +255,16 @@ class RagService:
                                top_k=self.ranking.condition_top_k)
         retrieved = [r.to_dict() for r in ranked]
         picked: dict[str, tuple[object, int, int]] = {}
-        need = len(topic)
+        # All the words of the condition but one, and always the words fewest overviews use ("sclérose" in
+        # "sclérose en plaques", which an English overview calls "multiple sclerosis"); of equals, every one.
+        spread = {t: self._vocabulary().spread(t) for t in topic}
+        rarest = {t for t in topic if spread[t] == min(spread.values())}
+        need = max(len(rarest), len(topic) - 1)
         for r in ranked:
             name = str(r.meta.get("medicine", ""))
             if name.lower() in picked or len(picked) >= self.settings.max_condition_medicines:
                 continue
-            span = _sentence_naming(r.node.text, topic, need, lang)
+            span = _sentence_naming(r.node.text, topic, need, lang, rarest)
             if span:
                 picked[name.lower()] = (r, *span)
         if not picked:
@@ -340,13 +344,16 @@ def _medicine_terms(catalogue, lang: str) -> set[str]:
     return catalogue.terms[lang]
 
 
-def _sentence_naming(text: str, topic: list[str], need: int, lang: str) -> tuple[int, int] | None:
-    """The first sentence of a section that holds at least `need` of the topic stems (of a question in `lang`)."""
+def _sentence_naming(text: str, topic: list[str], need: int, lang: str,
+                     required: set[str] = frozenset()) -> tuple[int, int] | None:
+    """The first sentence of a section that holds at least `need` of the topic stems (of a question in `lang`),
+    every `required` one among them."""
     for a, b in spans(text):
         words = set(guard.tokens(text[a:b], lang))
         # A short word names a condition only as an abbreviation the overview writes in capitals ("HIV").
         short = {w.lower() for w in re.findall(r"\b[A-Z][A-Z0-9]{1,3}\b", text[a:b])}
-        if sum(t in short or any(len(w) >= 4 and (w.startswith(t) or t.startswith(w)) for w in words) for t in topic) >= need:
+        held = {t for t in topic if t in short or any(len(w) >= 4 and (w.startswith(t) or t.startswith(w)) for w in words)}
+        if len(held) >= need and required <= held:
             return a, b
     return None
 
