@@ -30,7 +30,7 @@ def cue_tokens(language: str | None = None) -> frozenset[str]:
     forms = [c for code in languages_with_phrases() for kind in ("frequency", "duration", "number", "date")
              for c in phrases(code).shape.get(kind, ())]
     return frozenset(t for cue in [c for words in cues().values() for c in words] + forms
-                     for t in tokens(cue.rstrip("=").lstrip("^"), language))
+                     for t in tokens(cue.rstrip("=$").lstrip("^"), language))
 
 
 def clean_question(text: str) -> str:

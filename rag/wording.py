@@ -78,9 +78,10 @@ def language_name(language: str, in_language: str) -> str:
 def _cue_rx(cues: tuple[str, ...]) -> re.Pattern[str] | None:
     if not cues:
         return None
-    def one(cue: str) -> str:
-        body = re.escape(cue.lstrip("^")).replace(r"\ ", r"\s+")
-        return rf"^\W*{body}" if cue.startswith("^") else body
+    def one(cue: str) -> str:  # "^what is": the question opens so; "for$": it ends so ("What is X for?")
+        body = re.escape(cue.lstrip("^").rstrip("$")).replace(r"\ ", r"\s+")
+        body = rf"^\W*{body}" if cue.startswith("^") else body
+        return rf"{body}(?=\W*$)" if cue.endswith("$") else body
 
     alternatives = "|".join(one(c) for c in sorted(cues, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)

@@ -119,6 +119,7 @@ def test_every_citation_points_to_retrieved_text(service, seeded_settings):
 
 @pytest.mark.parametrize("question, items", [
     ("What is Conexxence used for?", ("osteoporosis", "prostate cancer")),
+    ("What is Conexxence for?", ("osteoporosis", "prostate cancer")),  # asks what it treats as its last word
     ("Vad används Conexxence för?", ("Osteoporos", "prostatacancer")),
 ])
 def test_a_list_is_answered_with_its_lead_in_and_every_item(service, question, items):
