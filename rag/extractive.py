@@ -175,13 +175,16 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
     if not any(possible):
         return None
     q = np.asarray(query_embedding)
-    vecs = sentence_vectors.get(top, sents, possible)
+    # A shape that only the best sentence must hold lets any neighbour join: each needs its vector.
+    first_only = must_match is not None and must_match.first_only
+    joinable = [not _is_fragment(text[a:b]) for a, b in sents] if first_only else possible
+    vecs = sentence_vectors.get(top, sents, joinable)
     cos = np.nan_to_num(vecs @ q, nan=0.0)
     q_tokens = set(tokens(question, language)) - set(tokens(" ".join(subject), language))
     q_concepts = glossary.concepts(question)
     # "X contains the active substance Y": how every overview opens; the answer only when that is asked.
     identity = None if must_match is not None and must_match.kind == "substance" else written_rx(language or "", "identity")
-    scores = []
+    scores, neighbour = [], []
     for i, (a, b) in enumerate(sents):
         sent = text[a:b]
         overlap = len(q_tokens & set(tokens(sent, language))) / max(len(q_tokens), 1)
@@ -189,6 +192,7 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
             overlap += len(q_concepts & glossary.concepts(sent)) / len(q_concepts)
         boilerplate = _boilerplate_share(sent, language, q_tokens, q_concepts)
         score = cos[i] + w.sentence_overlap * overlap - w.sentence_boilerplate * boilerplate - w.sentence_position * i
+        neighbour.append(score if joinable[i] else score - 10.0)
         if not possible[i]:
             score -= 10.0
         elif identity is not None and identity.search(sent):
@@ -205,10 +209,10 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
         options = [i for i in (i_prev, i_next) if 0 <= i < len(sents) and not _is_fragment(text[slice(*sents[i])])]
         options = [i for i in options
                    if _lead_in(text, start, end, sents[i])
-                   or (scores[i] >= scores[best] - w.sentence_extend and not _paragraph_between(text, start, end, sents[i]))]
+                   or (neighbour[i] >= scores[best] - w.sentence_extend and not _paragraph_between(text, start, end, sents[i]))]
         if not options:
             break
-        pick = max(options, key=lambda i: scores[i])
+        pick = max(options, key=lambda i: neighbour[i])
         new_start, new_end = min(start, sents[pick][0]), max(end, sents[pick][1])
         if new_end - new_start > max_chars:
             break

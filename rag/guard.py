@@ -27,7 +27,7 @@ def _generic(language: str | None) -> frozenset[str]:
 def cue_tokens(language: str | None = None) -> frozenset[str]:
     """Stems of the section cues and of the question forms that ask for a frequency, duration, number or date
     ("how far apart", "what percentage"): how a question asks, not what about."""
-    forms = [c for code in languages_with_phrases() for kind in ("frequency", "duration", "number", "date")
+    forms = [c for code in languages_with_phrases() for kind in ("frequency", "duration", "mechanism", "number", "date")
              for c in phrases(code).shape.get(kind, ())]
     return frozenset(t for cue in [c for words in cues().values() for c in words] + forms
                      for t in tokens(cue.rstrip("=$").lstrip("^"), language))
@@ -216,6 +216,7 @@ class Shape:
     kind: str
     pattern: re.Pattern[str] | None = None
     written: str = ""  # kind looked up in the overview language's [written] table, with `pattern` as fallback
+    first_only: bool = False  # only the best sentence must hold it; its neighbours may join the quote
 
     def matches(self, sentence: str, language: str) -> bool:
         rx = written_rx(language, self.written) if self.written else None
@@ -244,6 +245,8 @@ def answer_shape(question: str, substances: list[str] | None = None) -> Shape | 
         return Shape("frequency", written="frequency")
     if asks_for(question, "duration"):  # "how long", "wie lange": for 5 weeks, until the disease worsens
         return Shape("duration", written="duration")
+    if asks_for(question, "mechanism"):  # "how does X work?": what it blocks or binds, not what it is
+        return Shape("mechanism", written="mechanism", first_only=True)
     for asked, written in _UNITS:
         if re.search(asked, question, re.IGNORECASE):
             return Shape("unit", re.compile(written, re.IGNORECASE))

@@ -420,3 +420,26 @@ def test_a_leaflet_topic_in_any_language_is_refused_when_the_overview_is_silent(
     service = _service_over(make_settings, tmp_path, "storavir_en.txt", LEAFLET_TOPIC)
     a = service.answer(question)
     assert a.refused and a.reason == "leaflet_only", a.answer
+
+
+ANTIBODY = """Exmab (exmabumab)
+EMA/444444/2024
+
+What is Exmab and what is it used for?
+Exmab is a cancer medicine used to treat adults with advanced skin cancer.
+
+How does Exmab work?
+The active substance in Exmab, exmabumab, is a monoclonal antibody. A monoclonal antibody is an antibody (a type
+of protein) that has been designed to recognise and attach to a specific structure (called an antigen) that is
+found in certain cells in the body. Exmabumab has been designed to attach to and block a receptor called EXR-7,
+which switches off immune cells. By blocking EXR-7, Exmab helps the immune system to kill cancer cells.
+"""
+
+
+@pytest.mark.parametrize("question", ["How does Exmab work?", "Wie wirkt Exmab?", "Hvordan virker exmabumab?"])
+def test_how_a_medicine_works_is_what_it_blocks_not_what_an_antibody_is(make_settings, tmp_path, question):
+    """The answer to "how does it work?" says what the medicine acts on; "is a monoclonal antibody" and the
+    definition every antibody overview repeats are no answer."""
+    service = _service_over(make_settings, tmp_path, "exmab_en.txt", ANTIBODY)
+    a = service.answer(question)
+    assert not a.refused and "EXR-7" in a.citations[0].quote, a.answer
