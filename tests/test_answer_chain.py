@@ -139,7 +139,7 @@ def test_a_used_for_question_is_answered_with_what_the_medicine_treats(make_sett
         assert "concentrate" not in quote, (question, quote)
     age = service.answer("From what age can Formavir be used for eczema?")
     assert not age.refused and "6 years" in age.citations[-1].quote, age.answer
-    assert age.citations[0].quote == "Formavir is used to treat:"  # the item is quoted with its lead-in
+    assert age.citations[0].quote.startswith("Formavir is used to treat:")  # the item is quoted with its lead-in
 
 
 def test_names_of_several_words_and_one_substance_of_a_combination_find_their_medicine():
