@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 MAX_QUOTE_CHARS = 420
 MAX_ANSWER_CHARS = 600  # the whole answer, its wording in the question's language included
+# What the answer must hold that any section may state: the active substance, the form (older summaries
+# state it under "What is X?").
+ANY_SECTION_SHAPES = ("substance", "route")
 
 
 class ExtractiveAnswerer:
@@ -138,19 +141,22 @@ def choose(
 
     A long section is stored in parts (and an old EPAR summary answers "What is X?" and "What is X used
     for?" under one key): every retrieved part of the top section is searched, and the best sentence wins.
-    A question for the active substance that the top section does not name is answered from the next
-    section that does.
+    A question for the active substance or the form that the top section does not name is answered from
+    the next section that does.
     `subject` holds the medicines' names and substances: naming them is no evidence.
     """
     groups: dict[tuple, list[ScoredSection]] = {}  # parts of one section of one document, best first
     for r in ranked:
         groups.setdefault((r.meta.get("source"), r.meta.get("section")), []).append(r)
-    for parts in groups.values():
+    for n, parts in enumerate(groups.values()):
+        if n and not must_match.can_tell(str(parts[0].meta.get("language") or "")):
+            continue  # another section may state it only where its language shows whether it does
         quotes = [_quote(question, query_embedding, section, sentence_vectors, must_match, ranking or Ranking(), subject,
                          max_chars) for section in parts]
         best = max((q for q in quotes if q is not None), key=lambda q: q.rank, default=None)
-        # Only the active substance is a fact any section may state: else the top section answers or none.
-        if best is not None or must_match is None or must_match.kind != "substance":
+        # Only the active substance, and the form a medicine comes in (which older summaries state under "What is
+        # X?"), are facts another section may state: else the top section answers or none.
+        if best is not None or must_match is None or must_match.kind not in ANY_SECTION_SHAPES:
             return best
     return None
 

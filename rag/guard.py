@@ -27,10 +27,10 @@ def _generic(language: str | None) -> frozenset[str]:
 def cue_tokens(language: str | None = None) -> frozenset[str]:
     """Stems of the section cues and of the question forms that ask for a frequency, duration, number or date
     ("how far apart", "what percentage"): how a question asks, not what about."""
-    forms = [c for code in languages_with_phrases() for kind in ("frequency", "duration", "mechanism", "number", "date")
+    forms = [c for code in languages_with_phrases() for kind in ("frequency", "duration", "mechanism", "route", "number", "date")
              for c in phrases(code).shape.get(kind, ())]
     return frozenset(t for cue in [c for words in cues().values() for c in words] + forms
-                     for t in tokens(cue.rstrip("=$").lstrip("^"), language))
+                     for t in tokens(cue.rstrip("=$").lstrip("^").replace("*", " "), language))
 
 
 def clean_question(text: str) -> str:
@@ -218,6 +218,10 @@ class Shape:
     written: str = ""  # kind looked up in the overview language's [written] table, with `pattern` as fallback
     first_only: bool = False  # only the best sentence must hold it; its neighbours may join the quote
 
+    def can_tell(self, language: str) -> bool:
+        """Whether a sentence in this language can be checked for it (else every sentence passes)."""
+        return self.pattern is not None or (bool(self.written) and written_rx(language, self.written) is not None)
+
     def matches(self, sentence: str, language: str) -> bool:
         rx = written_rx(language, self.written) if self.written else None
         if rx is not None and rx.search(sentence):
@@ -252,6 +256,8 @@ def answer_shape(question: str, substances: list[str] | None = None) -> Shape | 
             return Shape("unit", re.compile(written, re.IGNORECASE))
     if asks_for(question, "number"):
         return Shape("number", NUMBER, written="number")
+    if asks_for(question, "route"):  # "How is X given?": an infusion, tablets, under the skin
+        return Shape("route", written="route", first_only=True)
     if asks_for(question, "indication"):  # "What is X used for?": the sentence that says what it treats
         return Shape("indication", written="indication")
     return None

@@ -15,7 +15,7 @@ from .answerer import Answerer
 from .citations import citation_for
 from .context import AnswerContext, refusal
 from .corpus import Corpus
-from .extractive import ExtractiveAnswerer
+from .extractive import ANY_SECTION_SHAPES, ExtractiveAnswerer
 from .intent import IntentModel, combine, section_prior
 from .language import question_language
 from .medicines import MedicineResolver
@@ -197,7 +197,7 @@ class RagService:
                 return self._refusal(question, lang, f"{say(lang, 'not_covered')} {covered}", "off_topic", meds)
         embedding = self._embed_question(named_text, implied)
         lacking = self._lacking_section(meds, prior)
-        if lacking:
+        if lacking and not self._any_section_answers(text, meds):
             model = self.intent_model.prior(embedding, self.ranking.intent_width)
             if model.get(lacking, 0.0) >= 1.0:
                 return self._refusal(question, lang, f"{say(lang, 'no_section', medicine=', '.join(meds))} {covered}",
@@ -307,6 +307,16 @@ class RagService:
         where = {"medicine": names[0]} if len(names) == 1 else {"medicine": {"$in": names}}
         written = set().union(*(guard.leaflet_topics(n.text) for n in self.store.sections(where=where)))
         return topics <= written
+
+    def _any_section_answers(self, text: str, meds: list[str]) -> bool:
+        """The question asks for what any section may state (the form, the substance), and every overview of
+        the medicine is in a language whose sentences show whether they state it."""
+        shape = guard.answer_shape(text)
+        if shape is None or shape.kind not in ANY_SECTION_SHAPES:
+            return False
+        wanted = {m.lower() for m in meds}
+        languages = {lang for m in self.corpus.catalogue.medicines if m.name.lower() in wanted for lang in m.languages}
+        return bool(languages) and all(shape.can_tell(lang) for lang in languages)
 
     def _lacking_section(self, meds: list[str], prior: dict[str, float]) -> str | None:
         """The one section the question's cue words point at, when no overview of the named medicine has it."""

@@ -78,8 +78,9 @@ def language_name(language: str, in_language: str) -> str:
 def _cue_rx(cues: tuple[str, ...]) -> re.Pattern[str] | None:
     if not cues:
         return None
-    def one(cue: str) -> str:  # "^what is": the question opens so; "for$": it ends so ("What is X for?")
-        body = re.escape(cue.lstrip("^").rstrip("$")).replace(r"\ ", r"\s+")
+    def one(cue: str) -> str:  # "^what is": the question opens so; "for$": it ends so ("What is X for?");
+        # "how is * given": a few words stand between ("How is Darzalex given?")
+        body = re.escape(cue.lstrip("^").rstrip("$")).replace(r"\ ", r"\s+").replace(r"\*", r"[^?.!]{1,60}?")
         body = rf"^\W*{body}" if cue.startswith("^") else body
         return rf"{body}(?=\W*$)" if cue.endswith("$") else body
 

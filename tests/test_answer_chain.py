@@ -443,3 +443,22 @@ def test_how_a_medicine_works_is_what_it_blocks_not_what_an_antibody_is(make_set
     service = _service_over(make_settings, tmp_path, "exmab_en.txt", ANTIBODY)
     a = service.answer(question)
     assert not a.refused and "EXR-7" in a.citations[0].quote, a.answer
+
+
+@pytest.mark.parametrize("question", ["How is Formavir given?", "Wie wird Formavir verabreicht?", "Hur ges Formavir?"])
+def test_how_a_medicine_is_given_is_its_form_wherever_the_overview_states_it(make_settings, tmp_path, question):
+    """"How is X given?" is answered by the form (an infusion, tablets …): an older summary states it under
+    "What is X?"."""
+    service = _service_over(make_settings, tmp_path, "formavir_en.txt", OLD_LAYOUT)
+    a = service.answer(question)
+    assert not a.refused and "infusion (drip) into a vein" in a.citations[0].quote, a.answer
+
+
+def test_a_question_naming_an_age_asks_no_form():
+    from rag.guard import answer_shape
+
+    assert answer_shape("How is Darzalex given?").kind == "route"
+    for question in ("From what age can Opzelura be given?", "What kind of approval was Lumykras given?",
+                     "Från vilken ålder kan Shingrix ges?"):
+        shape = answer_shape(question)
+        assert shape is None or shape.kind != "route", question
