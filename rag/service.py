@@ -15,7 +15,7 @@ from .answerer import Answerer
 from .citations import citation_for
 from .context import AnswerContext, refusal
 from .corpus import Corpus
-from .extractive import ANY_SECTION_SHAPES, ExtractiveAnswerer
+from .extractive import ANY_SECTION_SHAPES, MAX_ANSWER_CHARS, ExtractiveAnswerer
 from .intent import IntentModel, combine, section_prior
 from .language import question_language
 from .medicines import MedicineResolver
@@ -269,12 +269,18 @@ class RagService:
                 picked[name.lower()] = (r, *span)
         if not picked:
             return self._refusal(question, lang, f"{say(lang, 'no_condition')} {covered}", "no_condition", [], retrieved)
-        citations, lines = [], []
-        for n, (r, a, b) in enumerate(picked.values(), start=1):
-            c = citation_for(n, r, a, b)
-            citations.append(c)
-            lines.append(f"- {c.medicine}: “{c.quote}” [{n}]")
-        text_out = f"{say(lang, 'condition_intro')}:\n" + "\n".join(lines) + f"\n\n{say(lang, 'pointer')}"
+        def written(spans: list[tuple[object, int, int, bool]]) -> tuple[str, list]:
+            citations, lines = [], []
+            for n, (r, a, b, cut) in enumerate(spans, start=1):
+                c = citation_for(n, r, a, b)
+                citations.append(c)
+                lines.append(f"- {c.medicine}: “{c.quote}”{' …' if cut else ''} [{n}]")
+            return f"{say(lang, 'condition_intro')}:\n" + "\n".join(lines) + f"\n\n{say(lang, 'pointer')}", citations
+
+        whole = [(r, a, b, False) for r, a, b in picked.values()]
+        text_out, citations = written(whole)
+        if len(text_out) > MAX_ANSWER_CHARS:  # each sentence up to the clause that names the condition
+            text_out, citations = written([(r, a, _clause_end(r.node.text, a, b, topic), True) for r, a, b, _ in whole])
         meds = [c.medicine for c in citations]
         return Answer(question, text_out, False, citations, "extractive", retrieved, lang, meds)
 
@@ -366,6 +372,17 @@ def _sentence_naming(text: str, topic: list[str], need: int, lang: str,
         if len(held) >= need and required <= held:
             return a, b
     return None
+
+
+def _clause_end(text: str, a: int, b: int, topic: list[str]) -> int:
+    """Where the clause of text[a:b] that names a topic word ends ("… adults with melanoma" before " (a type
+    of skin cancer) that has spread …"); b when no word or no later break is found."""
+    sentence = text[a:b].lower()
+    at = min((m.end() for t in topic for m in [re.search(rf"(?<!\w){re.escape(t)}\w*", sentence)] if m), default=None)
+    if at is None:
+        return b
+    stop = re.search(r"\s\(|[,;:–]", sentence[at:])
+    return a + at + stop.start() if stop else b
 
 
 def _list_names(names: list[str], limit: int = 12) -> str:

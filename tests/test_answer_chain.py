@@ -85,17 +85,23 @@ stored in a refrigerator at 2 to 8 degrees.
 """
 
 
+_SERVICES: dict[tuple[str, str], object] = {}
+
+
 def _service_over(make_settings, tmp_path, name: str, text: str):
-    """A service over a store holding one document, ingested as a user would."""
+    """A service over a store holding one document, ingested as a user would; once per document and session
+    (the tests only ask)."""
     from ingest.pipeline import ingest
     from rag.service import RagService
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / name).write_text(text, encoding="utf-8")
-    settings = make_settings()
-    assert ingest([docs], settings).exit_code == 0
-    return RagService(settings)
+    if (name, text) not in _SERVICES:
+        docs = tmp_path / "docs"
+        docs.mkdir()
+        (docs / name).write_text(text, encoding="utf-8")
+        settings = make_settings()
+        assert ingest([docs], settings).exit_code == 0
+        _SERVICES[(name, text)] = RagService(settings)
+    return _SERVICES[(name, text)]
 
 
 def test_a_leaflet_topic_the_overview_does_write_about_is_answered(make_settings, tmp_path):
@@ -462,3 +468,31 @@ def test_a_question_naming_an_age_asks_no_form():
                      "Från vilken ålder kan Shingrix ges?"):
         shape = answer_shape(question)
         assert shape is None or shape.kind != "route", question
+
+
+def test_a_condition_many_overviews_name_is_answered_within_the_length_limit(make_settings, tmp_path):
+    """Each medicine's sentence is cut after the clause naming the condition when the whole sentences would
+    make the answer too long; each cut quote is still the overview's own text, marked as cut."""
+    from ingest.pipeline import ingest
+    from rag.service import RagService
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("Alphamab", "Betamab", "Gammamab"):
+        (docs / f"{name.lower()}_en.txt").write_text(
+            f"{name} ({name.lower()}in)\nEMA/55555{len(name)}/2024\n\nWhat is {name} and what is it used for?\n"
+            f"{name} is a cancer medicine used to treat adults with melanoma (a type of skin cancer affecting cells "
+            "called melanocytes) that has spread to other parts of the body or cannot be removed by surgery, when "
+            "other treatments have not worked well enough or could not be used.\n", encoding="utf-8")
+    for name, condition in (("Deltavir", "shingles"), ("Epsilomab", "asthma"), ("Zetagliptin", "type 2 diabetes"),
+                            ("Etamab", "psoriasis")):  # a condition is what some overviews name, not most
+        (docs / f"{name.lower()}_en.txt").write_text(
+            f"{name} ({name.lower()}in)\nEMA/66666{len(name)}/2024\n\nWhat is {name} and what is it used for?\n"
+            f"{name} is a medicine used to treat adults with {condition}.\n", encoding="utf-8")
+    settings = make_settings()
+    assert ingest([docs], settings).exit_code == 0
+    a = RagService(settings).answer("Which medicines treat melanoma?")
+    assert not a.refused and len(a.answer) <= 600, a.answer
+    assert {c.medicine for c in a.citations} == {"Alphamab", "Betamab", "Gammamab"}
+    for c in a.citations:
+        assert c.quote.endswith("adults with melanoma") and c.quote in c.context, c.quote
