@@ -199,6 +199,15 @@ class Catalogue:
         that only one medicine has ("What is erenumab used for?") becomes the medicine's name."""
         shared = self.shared_substances | set(self._sharers)
         lowered = text.lower()
+        if self._phrases is not None:  # a substance of several words ("voretigene neparvovec")
+            def phrase(match: re.Match) -> str:
+                med = self._terms[match.group(0).lower()]
+                if match.group(0).lower() in shared or med.name.lower() in lowered:
+                    return match.group(0)
+                return med.name
+
+            text = self._phrases.sub(phrase, text)
+            lowered = text.lower()
 
         def named(match: re.Match) -> str:
             word = match.group(0)

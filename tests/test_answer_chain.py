@@ -161,6 +161,7 @@ def test_names_of_several_words_and_one_substance_of_a_combination_find_their_me
     assert catalogue.as_named("What is emtricitabine used for?") == "What is Truvada used for?"
     assert catalogue.as_named("How often is conexence given?") == "How often is Conexxence given?"
     assert catalogue.as_named("What is denosumab used for?") == "What is denosumab used for?"  # two medicines have it
+    assert catalogue.as_named("What is voretigene neparvovec used for?") == "What is Luxturna used for?"
 
 
 SET_PHRASES = """Pravomab (pravomabin)
