@@ -27,7 +27,7 @@ def _generic(language: str | None) -> frozenset[str]:
 def cue_tokens(language: str | None = None) -> frozenset[str]:
     """Stems of the section cues and of the question forms that ask for a frequency, duration, number or date
     ("how far apart", "what percentage"): how a question asks, not what about."""
-    forms = [c for code in languages_with_phrases() for kind in ("frequency", "duration", "mechanism", "route", "number", "date")
+    forms = [c for code in languages_with_phrases() for kind in ("frequency", "duration", "mechanism", "site", "route", "number", "date")
              for c in phrases(code).shape.get(kind, ())]
     return frozenset(t for cue in [c for words in cues().values() for c in words] + forms
                      for t in tokens(cue.rstrip("=$").lstrip("^").replace("*", " "), language))
@@ -251,6 +251,8 @@ def answer_shape(question: str, substances: list[str] | None = None) -> Shape | 
         return Shape("duration", written="duration")
     if asks_for(question, "mechanism"):  # "how does X work?": what it blocks or binds, not what it is
         return Shape("mechanism", written="mechanism", first_only=True)
+    if asks_for(question, "site"):  # "where is X injected?": the thigh, the abdomen, into the eye
+        return Shape("site", written="site", first_only=True)
     for asked, written in _UNITS:
         if re.search(asked, question, re.IGNORECASE):
             return Shape("unit", re.compile(written, re.IGNORECASE))

@@ -497,3 +497,23 @@ def test_a_condition_many_overviews_name_is_answered_within_the_length_limit(mak
     assert {c.medicine for c in a.citations} == {"Alphamab", "Betamab", "Gammamab"}
     for c in a.citations:
         assert c.quote.endswith("adults with melanoma") and c.quote in c.context, c.quote
+
+
+INJECTED = """Injectamab (injectamabin)
+EMA/777777/2024
+
+What is Injectamab and what is it used for?
+Injectamab is a medicine used to treat adults with severe asthma.
+
+How is Injectamab used?
+Injectamab can only be obtained with a prescription. It is available as a solution for injection in pre-filled
+pens. The recommended dose is 100 mg given as an injection under the skin every 4 weeks. Patients or their carers
+may inject Injectamab once they have been trained. It is injected into the thigh or the abdomen.
+"""
+
+
+@pytest.mark.parametrize("question", ["Where is Injectamab injected?", "Wo wird Injectamab injiziert?"])
+def test_where_a_medicine_is_injected_is_the_body_site(make_settings, tmp_path, question):
+    service = _service_over(make_settings, tmp_path, "injectamab_en.txt", INJECTED)
+    a = service.answer(question)
+    assert not a.refused and "thigh" in a.citations[0].quote, a.answer
