@@ -237,6 +237,10 @@ def answer_shape(question: str, substances: list[str] | None = None) -> Shape | 
     to answer yes or no wants no number, frequency or unit."""
     if asks_for(question, "reason"):
         return None
+    topics = leaflet_topics(question)
+    if topics:  # "with food?": a question the overview answers only where it writes about that topic
+        rx = leaflet_topics_rx()
+        return Shape("topic", re.compile("|".join(rx[t].pattern for t in sorted(topics)), re.IGNORECASE), first_only=True)
     if asks_for(question, "date"):
         return Shape("date", DATE)
     if substances and asks_for(question, "substance"):
