@@ -76,6 +76,17 @@ def is_proper_name(word: str, text: str) -> bool:
     return first[:1].isupper() and not re.search(rf"(?<!\w){re.escape(first.lower())}(?!\w)", text)
 
 
+# "This is a summary of the European public assessment report (EPAR) for Nexavar", in any language:
+# "(EPAR) für Revlimid", "(EPAR) relativo a Esbriet".
+_EPAR_FOR = re.compile(r"\(EPAR\)(?:\s+[^\W\d_A-Z][\w']*){1,2}\s+(?P<name>[^\W\d_a-z][\w’'\-]*)")
+
+
+def epar_intro_name(text: str) -> str | None:
+    """The medicine an EPAR summary's opening sentence names."""
+    m = _EPAR_FOR.search(text)
+    return m.group("name") if m else None
+
+
 def first_subject(text: str) -> str | None:
     """The first word of the first sentence: web page text opens with "X is a medicine used …"."""
     for para in re.split(r"\n\s*\n|\n", text):

@@ -140,6 +140,13 @@ def _plain_detail_tables(lines: list[_Line]) -> list[_Line]:
             continue
         page = lines[i].page
         if not _table_follows(lines, i):
+            fields = _field_lines(lines, i + 1)
+            if fields is not None:  # "Marketing-authorisation holder" / "Roche Registration GmbH", one per line
+                tables += 1
+                out.append(_Line("# " + t, page))
+                out += [ln for record in fields[0] for ln in (_Line(record, page), _Line("", page))]
+                i = fields[1]
+                continue
             out.append(_Line("# " + t, page) if tables else lines[i])  # the page's next field group
             i += 1
             continue
@@ -167,6 +174,48 @@ def _plain_detail_tables(lines: list[_Line]) -> list[_Line]:
         if label is not None:
             out += [_Line(f"{label}: {' '.join(value)}" if value else f"{label}:", page), _Line("", page)]
     return out
+
+
+@lru_cache(maxsize=1)
+def _field_labels() -> frozenset[str]:
+    more = ("Name", "Agency product number", "Date of issue of marketing authorisation valid throughout the European Union",
+            "Contact address", "Marketing-authorisation holder")
+    return frozenset(re.sub(r"[\s-]+", " ", x).lower() for x in _LABELS + more)
+
+
+def _is_field_label(text: str) -> bool:
+    return re.sub(r"[\s-]+", " ", text.strip()).lower() in _field_labels()
+
+
+def _field_lines(lines: list[_Line], i: int) -> tuple[list[str], int] | None:
+    """A field group printed one label or value per line under its heading: ("Label: value" records,
+    the index after the group), or None when no known label follows within a few lines."""
+    ahead = [ln.text.strip() for ln in lines[i : i + 6] if ln.text.strip()][:3]
+    if not any(_is_field_label(t) for t in ahead):
+        return None
+    records: list[str] = []
+    label: str | None = None
+    value: list[str] = []
+    while i < len(lines):
+        t = lines[i].text.strip()
+        if not t:
+            i += 1
+            continue
+        m = match_heading(t) if "|" not in t else None
+        if _is_field_label(t):
+            if label is not None:
+                records.append(f"{label}: {'; '.join(value)}" if value else f"{label}:")
+            label, value = t, []
+        elif (m is not None and m.name is None and m.key in _DETAIL_KEYS) or t.lower() in ("product details", "publication details"):
+            pass  # a sub-group's own label
+        elif label is not None and len(t) <= 120 and not t.endswith((".", "?", "!")) and m is None:
+            value.append(_BULLET.sub("", t).strip())
+        else:
+            break
+        i += 1
+    if label is not None:
+        records.append(f"{label}: {'; '.join(value)}" if value else f"{label}:")
+    return records, i
 
 
 def _table_follows(lines: list[_Line], i: int) -> bool:
@@ -248,7 +297,8 @@ def _medicine_name(headings, lines: list[_Line], web: bool, full: str, file_name
         pair = names.name_and_substance_line(t)
         if pair and names.most_named([pair[0]], full):
             return pair[0], "title"
-    candidates = [named_in_substance_sentence(full), names.first_line_name(texts), names.first_subject(full)]
+    candidates = [named_in_substance_sentence(full), names.epar_intro_name(full), names.first_line_name(texts),
+                  names.first_subject(full)]
     found = names.most_named([c for c in candidates if c and not match_heading("# " + c)], full)
     if found:
         return found, "text"
@@ -585,6 +635,11 @@ def _classified(paragraphs: list[tuple[str, int | None]], classifier: SectionCla
         prose_keys = classifier.assign(["\n".join(paragraphs[i][0] for i in g) for g in prose], language, allowed)
         key_of = {i: key for g, key in zip(prose, prose_keys) for i in g}
         keys = [key_of.get(i, OTHER_KEY) for i in range(len(paragraphs))]
+        # Sections follow one order: prose that fits nothing between two paragraphs of one section is that
+        # section's ("X is also used in patients with …" between two paragraphs of what_is).
+        for i in range(1, len(keys) - 1):
+            if keys[i] == OTHER_KEY and i in key_of and keys[i - 1] == keys[i + 1] != OTHER_KEY:
+                keys[i] = keys[i - 1]
     else:
         keys = [OTHER_KEY] * len(paragraphs)
     sections: list[Section] = []

@@ -422,6 +422,7 @@ def test_a_plain_page_keeps_its_details_table_and_its_list(make_settings, tmp_pa
     "Is it OK to have a few beers when I take Storavir?",
     "Posso prendere Storavir se sono incinta?",
     "Darf ich Storavir in der Schwangerschaft nehmen?",
+    "Do I need to stay out of the sun while I'm on Storavir?",
 ])
 def test_a_leaflet_topic_in_any_language_is_refused_when_the_overview_is_silent(make_settings, tmp_path, question):
     service = _service_over(make_settings, tmp_path, "storavir_en.txt", LEAFLET_TOPIC)

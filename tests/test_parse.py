@@ -253,3 +253,24 @@ def test_a_line_under_the_name_that_is_no_substance_is_not_taken_for_one():
     text = ("Oldmed\nMain information\nTrade name: Oldmed\n\nWhat is Oldmed used for?\n"
             "Oldmed is used to treat adults with example disease.\n")
     assert parse([text], "text").substance is None
+
+
+def test_an_epar_summary_names_its_medicine_in_its_opening_sentence():
+    """A page that starts "This is a summary of the … (EPAR) for Oldmed" is about Oldmed, not "This"."""
+    text = ("Overview\n\nThis is a summary of the European public assessment report (EPAR) for Oldmed. It explains "
+            "how the Committee assessed the medicine.\n\nOldmed is a cancer medicine that contains the active "
+            "substance oldmedinib. It is available as tablets (200 mg).\n\nThis medicine is used to treat kidney "
+            "cancer in adults.\n\nOldmed is given as two tablets twice a day.\n")
+    assert parse([text], "text", file_name="page.txt").medicine == "Oldmed"
+
+
+def test_a_details_group_printed_one_label_or_value_per_line_is_the_authorisation_details():
+    text = ("Oldmed\n\nOverview\n\nOldmed is a medicine used to treat adults with example disease.\n\n"
+            "Authorisation details\n\nProduct details\nName\nOldmed\nAgency product number\nEMEA/H/C/000618\n"
+            "Publication details\nMarketing-authorisation holder\nExample Registration GmbH\n"
+            "Date of issue of marketing authorisation valid throughout the European Union\n18/09/2005\n\n"
+            "Product information\n\n09/08/2018 Oldmed - EMEA/H/C/000618 - N/0060\n")
+    by_key = {s.key: s.text for s in parse([text], "text", file_name="oldmed_en.txt").sections}
+    details = by_key["authorisation_details"]
+    assert "Marketing-authorisation holder: Example Registration GmbH" in details
+    assert "valid throughout the European Union: 18/09/2005" in details and "N/0060" not in details
