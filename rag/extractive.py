@@ -58,16 +58,21 @@ class ExtractiveAnswerer:
             return ctx.refusal("weak_sentence", self.mode)
         citations = [citation_for(n, quote.ranked, a, b) for n, (a, b) in enumerate(quote.parts, 1)]
         first = citations[0]
-        text = self._frame(ctx, first.medicine, first.language, "", [c.quote for c in citations])
+        cut = quote.cut or (False,) * len(citations)
+        text = self._frame(ctx, first.medicine, first.language, "", [c.quote for c in citations], cut)
         return Answer(ctx.question, text, False, citations, self.mode, ctx.retrieved, ctx.lang, ctx.medicines)
 
     @staticmethod
-    def _frame(ctx: AnswerContext, medicine: str, language: str, quote: str, parts: list[str] | None = None) -> str:
-        """The answer's wording around its quotes; a list's lead-in and items are quoted apart, each cited."""
+    def _frame(ctx: AnswerContext, medicine: str, language: str, quote: str, parts: list[str] | None = None,
+               cut: tuple[bool, ...] = ()) -> str:
+        """The answer's wording around its quotes; a list's lead-in and items are quoted apart, each cited,
+        and "…" marks a quote that stops before its sentence does."""
         intro = say(ctx.lang, "intro", medicine=medicine)
         if language != ctx.lang:
             intro += say(ctx.lang, "in_language", language=language_name(language, ctx.lang))
-        quoted = " ".join(f"“{p}” [{n}]" for n, p in enumerate(parts or [quote], 1))
+        parts = parts or [quote]
+        cut = cut or (False,) * len(parts)
+        quoted = " ".join(f"“{p}”{' …' if c else ''} [{n}]" for n, (p, c) in enumerate(zip(parts, cut), 1))
         text = f"{intro}: {quoted}\n\n{say(ctx.lang, 'pointer')}"
         return f"{ctx.note}\n\n{text}" if ctx.note else text
 
@@ -80,6 +85,7 @@ class Quote:
     score: float  # cosine of the best sentence with the question
     rank: float = 0.0  # the sentence's score with every bonus and penalty, to compare quotes
     more: tuple[tuple[int, int], ...] = ()  # further spans after the first: a list's items after its lead-in
+    cut: tuple[bool, ...] = ()  # per span: it stops before its sentence does (a list item's first clause)
 
     @property
     def parts(self) -> list[tuple[int, int]]:
@@ -227,7 +233,9 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
     margin = w.sentence_extend if must_match is not None and must_match.kind == "indication" else 0.0
     listed = _list_quote(text, sents, best, start, end, max_chars, scores, margin)
     if listed:
-        return Quote(top, *listed[0], float(cos[best]), float(scores[best]), tuple(listed[1:]))
+        (a, b, cut), rest = listed[0], listed[1:]
+        return Quote(top, a, b, float(cos[best]), float(scores[best]), tuple((x, y) for x, y, _ in rest),
+                     tuple(c for _, _, c in listed))
     return Quote(top, start, end, float(cos[best]), float(scores[best]))
 
 
@@ -254,27 +262,44 @@ def _list_quote(text: str, sents: list[tuple[int, int]], best: int, start: int, 
     else:
         head = next(i for i, j in items if i <= best < j)
         wanted = [lead] + list(range(head, best + 1))
-    spans: list[tuple[int, int]] = []
-    used = 0
-    for k in wanted:
-        a, b = sents[k]
-        if spans and text[spans[-1][1]:a].strip() == "":
-            grown = used + (a - spans[-1][1]) + (b - a)
-            if grown > max_chars:
-                break
-            spans[-1], used = (spans[-1][0], b), grown
-            continue
-        cost = (b - a) + (_PART_COST if spans else 0)
-        if used + cost > max_chars:
-            break
-        spans.append((a, b))
-        used += cost
-    covered = [k for k in wanted if any(a <= sents[k][0] and sents[k][1] <= b for a, b in spans)]
+    spans = _pack(text, [(*sents[k], False) for k in wanted], max_chars)
+    covered = [k for k in wanted if any(a <= sents[k][0] and sents[k][1] <= b for a, b, _ in spans)]
+    if whole and len(covered) < len(wanted):
+        # Every item does not fit: each item up to the end of its first clause ("• rheumatoid arthritis").
+        heads = [(*sents[lead], False)] + [(a, _clause_end(text, a, b), True) for a, b in (sents[i] for i, _ in items)]
+        clauses = _pack(text, [(a, e, cut and e < sents[k][1]) for k, (a, e, cut) in zip(wanted, heads)], max_chars)
+        if len(clauses) > len(spans):
+            return clauses
     if len(covered) < 2 or (not whole and best not in covered):
         return None
     if all(start <= sents[k][0] and sents[k][1] <= end for k in covered):
         return None  # the contiguous quote holds it all already
     return spans
+
+
+def _pack(text: str, pieces: list[tuple[int, int, bool]], max_chars: int) -> list[tuple[int, int, bool]]:
+    """The pieces in order while they fit in max_chars; pieces that touch become one span."""
+    spans: list[tuple[int, int, bool]] = []
+    used = 0
+    for a, b, cut in pieces:
+        if spans and not spans[-1][2] and text[spans[-1][1]:a].strip() == "":
+            grown = used + (a - spans[-1][1]) + (b - a)
+            if grown > max_chars:
+                break
+            spans[-1], used = (spans[-1][0], b, cut), grown
+            continue
+        cost = (b - a) + (_PART_COST if spans else 0) + (2 if cut else 0)
+        if used + cost > max_chars:
+            break
+        spans.append((a, b, cut))
+        used += cost
+    return spans
+
+
+def _clause_end(text: str, a: int, b: int) -> int:
+    """Where the first clause of text[a:b] ends, after its first few words: before " (", ",", ";" or ":"."""
+    m = re.search(r"\s\(|[,;:–]", text[a + 8 : b])
+    return a + 8 + m.start() if m else b
 
 
 def _lists(text: str, sents: list[tuple[int, int]]) -> list[tuple[int, list[tuple[int, int]]]]:

@@ -518,3 +518,26 @@ def test_where_a_medicine_is_injected_is_the_body_site(make_settings, tmp_path, 
     service = _service_over(make_settings, tmp_path, "injectamab_en.txt", INJECTED)
     a = service.answer(question)
     assert not a.refused and "thigh" in a.citations[0].quote, a.answer
+
+
+LONG_LIST = """Manymab (manymabin)
+EMA/888888/2024
+
+What is Manymab and what is it used for?
+Manymab is a medicine used to treat the following diseases:
+• active rheumatoid arthritis (a disease causing inflammation of the joints), in adults whose disease has not responded well enough to other treatments, usually together with methotrexate;
+• psoriatic arthritis (red, scaly patches on the skin with inflammation of the joints), in adults whose disease has not responded well enough to other treatments;
+• ankylosing spondylitis (a disease causing inflammation and pain in the joints of the spine), in adults whose disease has not responded well enough to other treatments;
+• ulcerative colitis (a disease causing inflammation and ulcers in the lining of the gut), in adults whose disease has not responded well enough to other treatments.
+"""
+
+
+def test_a_long_list_is_answered_with_every_item_cut_to_its_first_clause(make_settings, tmp_path):
+    """When the first sentences of all items do not fit in one answer, each item is quoted up to its first
+    clause, marked as cut, so the last condition is named too."""
+    service = _service_over(make_settings, tmp_path, "manymab_en.txt", LONG_LIST)
+    a = service.answer("What is Manymab used for?")
+    assert not a.refused and len(a.answer) <= 600, a.answer
+    assert all(c in a.answer for c in ("rheumatoid arthritis", "psoriatic arthritis", "ankylosing spondylitis",
+                                        "ulcerative colitis")), a.answer
+    assert "” …" in a.answer and all(c.quote in c.context for c in a.citations)
