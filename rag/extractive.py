@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 MAX_QUOTE_CHARS = 420
 MAX_ANSWER_CHARS = 600  # the whole answer, its wording in the question's language included
 # What the answer must hold that any section may state: the active substance, the form (older summaries
-# state it under "What is X?").
-ANY_SECTION_SHAPES = ("substance", "route")
+# state it under "What is X?"), a leaflet topic the overview writes about (pregnancy, food).
+ANY_SECTION_SHAPES = ("substance", "route", "topic")
 
 
 class ExtractiveAnswerer:

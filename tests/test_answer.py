@@ -131,3 +131,11 @@ def test_a_list_is_answered_with_its_lead_in_and_every_item(service, question, i
     assert re.search(r":\s*(\n|$)", a.citations[0].quote), a.citations[0].quote  # the lead-in comes first
     for c in a.citations:
         assert c.section == "what_is" and c.quote in c.context and f"[{c.number}]" in a.answer
+
+
+@pytest.mark.parametrize("question", ["Posso prendere Opzelura se sono incinta?", "Can pregnant women use Opzelura?"])
+def test_a_leaflet_topic_the_overview_writes_about_is_answered_from_where_it_does(service, question):
+    """Opzelura's overview says pregnant or breast-feeding women must not use it: that sentence answers,
+    in whatever section it stands."""
+    a = service.answer(question)
+    assert not a.refused and "Gravida" in a.citations[0].quote, a.answer
