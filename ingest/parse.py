@@ -168,12 +168,17 @@ def _plain_detail_tables(lines: list[_Line]) -> list[_Line]:
             else:
                 value += [c for c in cells if c]
             if row.endswith("|") and (value or row == "|"):
-                out += [_Line(f"{label}: {' '.join(value)}" if value else f"{label}:", page), _Line("", page)]
+                out += [_Line(_record(label, value, " "), page), _Line("", page)]
                 label, value = None, []
             i += 1
         if label is not None:
-            out += [_Line(f"{label}: {' '.join(value)}" if value else f"{label}:", page), _Line("", page)]
+            out += [_Line(_record(label, value, " "), page), _Line("", page)]
     return out
+
+
+def _record(label: str, values: list[str], sep: str) -> str:
+    """One field as a paragraph: "Marketing-authorisation holder: Roche Registration GmbH"."""
+    return f"{label}: {sep.join(values)}" if values else f"{label}:"
 
 
 @lru_cache(maxsize=1)
@@ -204,7 +209,7 @@ def _field_lines(lines: list[_Line], i: int) -> tuple[list[str], int] | None:
         m = match_heading(t) if "|" not in t else None
         if _is_field_label(t):
             if label is not None:
-                records.append(f"{label}: {'; '.join(value)}" if value else f"{label}:")
+                records.append(_record(label, value, "; "))
             label, value = t, []
         elif (m is not None and m.name is None and m.key in _DETAIL_KEYS) or t.lower() in ("product details", "publication details"):
             pass  # a sub-group's own label
@@ -214,7 +219,7 @@ def _field_lines(lines: list[_Line], i: int) -> tuple[list[str], int] | None:
             break
         i += 1
     if label is not None:
-        records.append(f"{label}: {'; '.join(value)}" if value else f"{label}:")
+        records.append(_record(label, value, "; "))
     return records, i
 
 

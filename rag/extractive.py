@@ -50,7 +50,7 @@ class ExtractiveAnswerer:
         if ctx.too_weak(r.section_dense):
             return ctx.refusal("weak_section", self.mode)
         top = ctx.ranked[0].meta if ctx.ranked else {}
-        frame = self._frame(ctx, str(top.get("medicine", "")), str(top.get("language", "")), "")
+        frame = self._frame(ctx, str(top.get("medicine", "")), str(top.get("language", "")), [""])
         quote = choose(ctx.text, ctx.embedding, ctx.ranked, self.sentence_vectors,
                        must_match=ctx.shape, ranking=r, subject=ctx.subject,
                        max_chars=min(MAX_QUOTE_CHARS, MAX_ANSWER_CHARS - len(frame)))
@@ -59,18 +59,16 @@ class ExtractiveAnswerer:
         citations = [citation_for(n, quote.ranked, a, b) for n, (a, b) in enumerate(quote.parts, 1)]
         first = citations[0]
         cut = quote.cut or (False,) * len(citations)
-        text = self._frame(ctx, first.medicine, first.language, "", [c.quote for c in citations], cut)
+        text = self._frame(ctx, first.medicine, first.language, [c.quote for c in citations], cut)
         return Answer(ctx.question, text, False, citations, self.mode, ctx.retrieved, ctx.lang, ctx.medicines)
 
     @staticmethod
-    def _frame(ctx: AnswerContext, medicine: str, language: str, quote: str, parts: list[str] | None = None,
-               cut: tuple[bool, ...] = ()) -> str:
+    def _frame(ctx: AnswerContext, medicine: str, language: str, parts: list[str], cut: tuple[bool, ...] = ()) -> str:
         """The answer's wording around its quotes; a list's lead-in and items are quoted apart, each cited,
         and "…" marks a quote that stops before its sentence does."""
         intro = say(ctx.lang, "intro", medicine=medicine)
         if language != ctx.lang:
             intro += say(ctx.lang, "in_language", language=language_name(language, ctx.lang))
-        parts = parts or [quote]
         cut = cut or (False,) * len(parts)
         quoted = " ".join(f"“{p}”{' …' if c else ''} [{n}]" for n, (p, c) in enumerate(zip(parts, cut), 1))
         text = f"{intro}: {quoted}\n\n{say(ctx.lang, 'pointer')}"
@@ -90,10 +88,6 @@ class Quote:
     @property
     def parts(self) -> list[tuple[int, int]]:
         return [(self.start, self.end), *self.more]
-
-    @property
-    def text(self) -> str:
-        return " … ".join(self.ranked.node.text[a:b] for a, b in self.parts)
 
 
 class SentenceEmbeddings:
@@ -147,8 +141,8 @@ def choose(
 
     A long section is stored in parts (and an old EPAR summary answers "What is X?" and "What is X used
     for?" under one key): every retrieved part of the top section is searched, and the best sentence wins.
-    A question for the active substance or the form that the top section does not name is answered from
-    the next section that does.
+    A question for a fact any section may state (ANY_SECTION_SHAPES) that the top section does not hold is
+    answered from the next section that does.
     `subject` holds the medicines' names and substances: naming them is no evidence.
     """
     groups: dict[tuple, list[ScoredSection]] = {}  # parts of one section of one document, best first
@@ -160,8 +154,7 @@ def choose(
         quotes = [_quote(question, query_embedding, section, sentence_vectors, must_match, ranking or Ranking(), subject,
                          max_chars) for section in parts]
         best = max((q for q in quotes if q is not None), key=lambda q: q.rank, default=None)
-        # Only the active substance, and the form a medicine comes in (which older summaries state under "What is
-        # X?"), are facts another section may state: else the top section answers or none.
+        # Only the facts of ANY_SECTION_SHAPES may come from another section: else the top section answers or none.
         if best is not None or must_match is None or must_match.kind not in ANY_SECTION_SHAPES:
             return best
     return None
@@ -265,8 +258,9 @@ def _list_quote(text: str, sents: list[tuple[int, int]], best: int, start: int, 
     spans = _pack(text, [(*sents[k], False) for k in wanted], max_chars)
     covered = [k for k in wanted if any(a <= sents[k][0] and sents[k][1] <= b for a, b, _ in spans)]
     if whole and len(covered) < len(wanted):
-        # Every item does not fit: each item up to the end of its first clause ("• rheumatoid arthritis").
-        heads = [(*sents[lead], False)] + [(a, _clause_end(text, a, b), True) for a, b in (sents[i] for i, _ in items)]
+        # Every item does not fit: each item up to the end of its first clause ("• rheumatoid arthritis"),
+        # looked for after the bullet and a first word.
+        heads = [(*sents[lead], False)] + [(a, clause_end(text, a + 8, b), True) for a, b in (sents[i] for i, _ in items)]
         clauses = _pack(text, [(a, e, cut and e < sents[k][1]) for k, (a, e, cut) in zip(wanted, heads)], max_chars)
         if len(clauses) > len(spans):
             return clauses
@@ -296,10 +290,10 @@ def _pack(text: str, pieces: list[tuple[int, int, bool]], max_chars: int) -> lis
     return spans
 
 
-def _clause_end(text: str, a: int, b: int) -> int:
-    """Where the first clause of text[a:b] ends, after its first few words: before " (", ",", ";" or ":"."""
-    m = re.search(r"\s\(|[,;:–]", text[a + 8 : b])
-    return a + 8 + m.start() if m else b
+def clause_end(text: str, start: int, b: int) -> int:
+    """Where the clause running on at `start` ends, before " (", ",", ";", ":" or "–"; b when it runs to b."""
+    m = re.search(r"\s\(|[,;:–]", text[start:b])
+    return start + m.start() if m else b
 
 
 def _lists(text: str, sents: list[tuple[int, int]]) -> list[tuple[int, list[tuple[int, int]]]]:

@@ -15,7 +15,7 @@ from .answerer import Answerer
 from .citations import citation_for
 from .context import AnswerContext, refusal
 from .corpus import Corpus
-from .extractive import ANY_SECTION_SHAPES, MAX_ANSWER_CHARS, ExtractiveAnswerer
+from .extractive import ANY_SECTION_SHAPES, MAX_ANSWER_CHARS, ExtractiveAnswerer, clause_end
 from .intent import IntentModel, combine, section_prior
 from .language import question_language
 from .medicines import MedicineResolver
@@ -196,8 +196,11 @@ class RagService:
             if off:
                 return self._refusal(question, lang, f"{say(lang, 'not_covered')} {covered}", "off_topic", meds)
         embedding = self._embed_question(named_text, implied)
-        lacking = self._lacking_section(meds, prior)
-        if lacking and not self._any_section_answers(text, meds):
+        wanted = {m.lower() for m in meds}
+        named = [m for m in catalogue.medicines if m.name.lower() in wanted]
+        shape = guard.answer_shape(text, [m.substance for m in named if m.substance])
+        lacking = self._lacking_section(named, prior)
+        if lacking and not _any_section_answers(shape, named):
             model = self.intent_model.prior(embedding, self.ranking.intent_width)
             if model.get(lacking, 0.0) >= 1.0:
                 return self._refusal(question, lang, f"{say(lang, 'no_section', medicine=', '.join(meds))} {covered}",
@@ -207,9 +210,6 @@ class RagService:
             prior = model
         ranked = self.retrieve(text, medicines=meds, language=lang, prior=self._intent(prior, embedding),
                                query_embedding=embedding)
-        wanted = {m.lower() for m in meds}
-        named = [m for m in catalogue.medicines if m.name.lower() in wanted]
-        shape = guard.answer_shape(text, [m.substance for m in named if m.substance])
         subject = tuple(w for m in named for w in (m.name, m.substance) if w)
         return AnswerContext(question, text, lang, meds, prior, embedding, ranked, covered, note, shape, subject)
 
@@ -280,7 +280,7 @@ class RagService:
         whole = [(r, a, b, False) for r, a, b in picked.values()]
         text_out, citations = written(whole)
         if len(text_out) > MAX_ANSWER_CHARS:  # each sentence up to the clause that names the condition
-            text_out, citations = written([(r, a, _clause_end(r.node.text, a, b, topic), True) for r, a, b, _ in whole])
+            text_out, citations = written([(r, a, _naming_clause_end(r.node.text, a, b, topic), True) for r, a, b, _ in whole])
         meds = [c.medicine for c in citations]
         return Answer(question, text_out, False, citations, "extractive", retrieved, lang, meds)
 
@@ -314,24 +314,12 @@ class RagService:
         written = set().union(*(guard.leaflet_topics(n.text) for n in self.store.sections(where=where)))
         return topics <= written
 
-    def _any_section_answers(self, text: str, meds: list[str]) -> bool:
-        """The question asks for what any section may state (the form, the substance), and every overview of
-        the medicine is in a language whose sentences show whether they state it."""
-        shape = guard.answer_shape(text)
-        if shape is None or shape.kind not in ANY_SECTION_SHAPES:
-            return False
-        wanted = {m.lower() for m in meds}
-        languages = {lang for m in self.corpus.catalogue.medicines if m.name.lower() in wanted for lang in m.languages}
-        return bool(languages) and all(shape.can_tell(lang) for lang in languages)
-
-    def _lacking_section(self, meds: list[str], prior: dict[str, float]) -> str | None:
-        """The one section the question's cue words point at, when no overview of the named medicine has it."""
+    @staticmethod
+    def _lacking_section(named: list, prior: dict[str, float]) -> str | None:
+        """The one section the question's cue words point at, when no overview of the named medicines has it."""
         top = [k for k, v in prior.items() if v >= 1.0]
-        if not meds or len(top) != 1:
-            return None
-        wanted = {m.lower() for m in meds}
-        have = {s for m in self.corpus.catalogue.medicines if m.name.lower() in wanted for s in m.sections}
-        return top[0] if have and top[0] not in have else None
+        have = {s for m in named for s in m.sections}
+        return top[0] if len(top) == 1 and have and top[0] not in have else None
 
     def _from_history(self, history: list[dict]) -> list[str]:
         """The medicine the conversation is about: the latest one named, user turns first."""
@@ -374,15 +362,21 @@ def _sentence_naming(text: str, topic: list[str], need: int, lang: str,
     return None
 
 
-def _clause_end(text: str, a: int, b: int, topic: list[str]) -> int:
+def _any_section_answers(shape, named: list) -> bool:
+    """The question asks for what any section may state (the form, the substance), and every overview of the
+    medicines is in a language whose sentences show whether they state it."""
+    if shape is None or shape.kind not in ANY_SECTION_SHAPES:
+        return False
+    languages = {lang for m in named for lang in m.languages}
+    return bool(languages) and all(shape.can_tell(lang) for lang in languages)
+
+
+def _naming_clause_end(text: str, a: int, b: int, topic: list[str]) -> int:
     """Where the clause of text[a:b] that names a topic word ends ("… adults with melanoma" before " (a type
     of skin cancer) that has spread …"); b when no word or no later break is found."""
     sentence = text[a:b].lower()
     at = min((m.end() for t in topic for m in [re.search(rf"(?<!\w){re.escape(t)}\w*", sentence)] if m), default=None)
-    if at is None:
-        return b
-    stop = re.search(r"\s\(|[,;:–]", sentence[at:])
-    return a + at + stop.start() if stop else b
+    return b if at is None else clause_end(text, a + at, b)
 
 
 def _list_names(names: list[str], limit: int = 12) -> str:
