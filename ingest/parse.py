@@ -291,7 +291,10 @@ def _medicine_name(headings, lines: list[_Line], web: bool, full: str, file_name
     """The medicine and where its name was read, most trusted source first."""
     named = Counter(m.name for m, _ in headings.values() if m.name)
     if named:
-        return named.most_common(1)[0][0], "heading"
+        # "Co to jest Xenical?" beside "Jak stosować preparat Xenical?": a name that ends another one is the
+        # medicine's, and the longer name only the heading's words around it.
+        support = {n: sum(c for m, c in named.items() if m == n or m.endswith(" " + n)) for n in named}
+        return max(named, key=lambda n: (support[n], -len(n))), "heading"
     texts = [ln.text for ln in lines]
     for t in texts[:60]:
         title = title_medicine(t)
@@ -459,12 +462,18 @@ _TABLE_ROW = re.compile(r"^\s*\||\|\s*$")
 _BULLET = re.compile(r"^\s*(?:[•●▪◦\-–*]|\d+[.)])\s+")
 
 
-def _paragraphs(lines: list[str], web: bool, pdf: bool = False) -> str:
-    """Re-flow wrapped PDF lines into paragraphs; paragraphs are separated by a blank line."""
+_SENTENCE_ENDS = (".", ":", "?", "!", ";", "”", '"')
+
+
+def _paragraphs(lines: list[str], web: bool, pdf: bool = False, line_paragraphs: bool = False) -> str:
+    """Re-flow wrapped PDF lines into paragraphs; paragraphs are separated by a blank line. With
+    `line_paragraphs`, text whose every line but the last ends a sentence has a paragraph per line."""
     lengths = sorted(len(s.rstrip()) for s in lines if s.strip())
     if not lengths:
         return ""
     full_width = lengths[int(len(lengths) * 0.9) - 1 if len(lengths) > 1 else 0]
+    filled = [s.replace(_SUBHEAD, "").strip() for s in lines if s.strip()]
+    unwrapped = line_paragraphs and len(filled) > 1 and all(s.endswith(_SENTENCE_ENDS) for s in filled[:-1])
     paras: list[str] = []
     cur: list[str] = []
     pending_blank = False
@@ -476,9 +485,9 @@ def _paragraphs(lines: list[str], web: bool, pdf: bool = False) -> str:
         continues = bool(cur) and line[:1].islower() and not _BULLET.match(line)
         if cur and not continues:
             prev = cur[-1]
-            ends = prev.endswith((".", ":", "?", "!", ";", "”", '"'))
+            ends = prev.endswith(_SENTENCE_ENDS)
             short = len(prev) < 0.8 * full_width
-            if web or pending_blank or _BULLET.match(line) or (ends and short):
+            if web or pending_blank or _BULLET.match(line) or (ends and (short or unwrapped)):
                 paras.append(" ".join(cur))
                 cur = []
         if pdf and cur and _HYPHENATED.search(cur[-1]) and line[:1].islower():
@@ -594,14 +603,17 @@ def _content_paragraphs(lines: list[_Line], medicine: str | None, web: bool, str
             continue
         kept.append(ln)
     out: list[tuple[str, int | None]] = []
-    # Paragraph breaks are blank lines; each kept line's page goes with the paragraph it starts.
+    # Paragraph breaks are blank lines; each kept line's page goes with the paragraph it starts. An old EPAR
+    # summary answers each of its questions in a paragraph: printed without headings or blank lines (a page
+    # that dropped them), each unwrapped line is one. A newer overview's untitled opening is one section.
+    summary = any(clean.is_intro_paragraph(ln.text) for ln in kept)
     block: list[_Line] = []
     for ln in kept + [_Line("", None)]:
         if ln.text.strip():
             block.append(ln)
             continue
         if block:
-            text = _paragraphs([b.text for b in block], web, pdf)
+            text = _paragraphs([b.text for b in block], web, pdf, line_paragraphs=summary)
             for para in text.split("\n\n"):
                 if _is_running_text(para, strict) and not clean.is_intro_paragraph(para):
                     out.append((para, block[0].page))

@@ -274,3 +274,39 @@ def test_a_details_group_printed_one_label_or_value_per_line_is_the_authorisatio
     details = by_key["authorisation_details"]
     assert "Marketing-authorisation holder: Example Registration GmbH" in details
     assert "valid throughout the European Union: 18/09/2005" in details and "N/0060" not in details
+
+
+def test_a_heading_that_writes_a_word_before_the_name_does_not_rename_the_medicine():
+    """Polish summaries ask "Co to jest Xenical?" and then "Jak stosować preparat Xenical?": the medicine is
+    Xenical, the name that ends the other headings' names."""
+    text = ("XENICAL\n\nStreszczenie EPAR dla ogółu społeczeństwa\n\nCo to jest Oldmed?\n\nOLDMED jest lekiem "
+            "zawierającym substancję czynną oldmedistat. Preparat występuje w postaci kapsułek (120 mg).\n\n"
+            "W jakim celu stosuje się preparat Oldmed?\n\nOldmed stosuje się łącznie z dietą w leczeniu pacjentów "
+            "z otyłością.\n\nJak stosować preparat Oldmed?\n\nOldmed przyjmuje się trzy razy na dobę.\n")
+    doc = parse([text], "text", file_name="oldmed_pl.txt")
+    assert (doc.medicine, doc.substance) == ("Oldmed", "oldmedistat")
+    assert [s.key for s in doc.sections if s.key != "other"] == ["what_is", "what_is", "how_used"]
+
+
+def test_an_epar_summary_printed_without_blank_lines_keeps_a_section_per_paragraph(make_settings):
+    """A page that dropped an old summary's headings and blank lines: every line a paragraph, each its own
+    section, so the dose is no longer lost in one block of 'other' text."""
+    from ingest.classify import SectionClassifier
+    from rag.embedder import get_embedder
+
+    classifier = SectionClassifier(get_embedder(make_settings()).get_text_embedding_batch)
+    text = ("Oldmed\nAuthorised\n"
+            "This is a summary of the European public assessment report (EPAR) for Oldmed. It explains how the "
+            "Committee for Medicinal Products for Human Use (CHMP) assessed the medicine.\n"
+            "Oldmed is a medicine that contains the active substance oldmedinib. It is available as tablets (100 mg).\n"
+            "Oldmed is an anticancer medicine. It is used to treat adults with chronic myeloid leukaemia.\n"
+            "Oldmed treatment should be started by a doctor who has experience in the treatment of cancer. The "
+            "dose is 400 mg once a day, taken by mouth with a meal and a large glass of water.\n"
+            "The active substance in Oldmed, oldmedinib, is a protein-tyrosine kinase inhibitor. This means that it "
+            "blocks some specific enzymes known as tyrosine kinases.\n"
+            "Oldmed has been examined in two main studies involving 1,200 adults, which measured how long the "
+            "patients lived without their cancer getting worse.\n")
+    by_key = {s.key: s.text for s in parse([text], "text", file_name="oldmed_en.txt", classifier=classifier).sections}
+    assert "400 mg once a day" in by_key["how_used"]
+    assert "blocks some specific enzymes" in by_key["how_works"]
+    assert "chronic myeloid leukaemia" in by_key["what_is"] and "400 mg" not in by_key["what_is"]
