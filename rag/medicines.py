@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .catalogue import INN_SUFFIXES, Catalogue, Medicine, substance_parts
+from .lexical import same_cognate
 
 _lexicon_lock = threading.Lock()
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*", re.UNICODE)
@@ -146,6 +147,7 @@ class MedicineResolver:
         self.catalogue = catalogue
         self.use_lexicon = use_lexicon
         self._substances = [(part, m) for m in catalogue.medicines for part in substance_parts(m.substance)]
+        self._lexicon_names: dict[str, list[Medicine]] | None = None
 
     def resolve(self, text: str) -> Resolution:
         found = Resolution(medicines=self.catalogue.find(text))
@@ -160,6 +162,13 @@ class MedicineResolver:
                 substance = str(drug.get("name") or "").lower()
                 if written.islower() and len(written) <= 4 and written.lower() != substance:
                     continue  # a short lower-case brand ("agit") is more likely a word of the question's language
+                # The substance itself ("capecitabine", "detemir") of a corpus medicine whose overview writes it
+                # otherwise (in Maltese, as "Insulindetemir"), by what the lexicon knows of that medicine's name.
+                brands = self._medicines_of(_plain(substance)) if _writes_substance(written, _plain(substance)) else []
+                if brands:
+                    found.medicines += [m for m in brands if m not in found.medicines]
+                    covered.add(written.lower())
+                    continue
                 synonyms = {str(s).lower() for s in drug.get("synonyms") or ()} | {substance}
                 twins = [m for s, m in self._substances if s in synonyms]
                 if written not in found.unknown:
@@ -169,8 +178,33 @@ class MedicineResolver:
                             found.same_substance.append((written, twin))
         for word in words:
             w = word.lower()
+            if w in covered:
+                continue
             if (len(w) >= 6 and w.endswith(INN_SUFFIXES) and w.isalpha() and w not in covered
                     and w not in self.catalogue.vocabulary and not self.catalogue.find(word)
                     and word not in found.unknown and not any(word in u for u in found.unknown)):
                 found.unknown.append(word)
         return found
+
+    def _medicines_of(self, substance: str) -> list[Medicine]:
+        """The corpus medicines whose name the lexicon knows as a brand of this substance ("Levemir")."""
+        if self._lexicon_names is None:
+            by_substance: dict[str, list[Medicine]] = {}
+            for m in self.catalogue.medicines:
+                words = _WORD.findall(m.name)
+                for drug, start, end in _find_drugs(words) if words else []:
+                    if end - start == len(words):
+                        by_substance.setdefault(_plain(str(drug.get("name") or "").lower()), []).append(m)
+            self._lexicon_names = by_substance
+        return self._lexicon_names.get(substance, [])
+
+
+def _plain(substance: str) -> str:
+    """The substance without the lexicon's note: "insulin detemir (rdna origin)" is "insulin detemir"."""
+    return re.sub(r"\s*\([^)]*\)", "", substance).strip()
+
+
+def _writes_substance(written: str, substance: str) -> bool:
+    """The question writes the substance (in some language), not a brand of it: "capecitabina", "detemir"."""
+    w = written.lower()
+    return bool(substance) and (w == substance or (len(w) >= 6 and w in substance.split()) or same_cognate(w, substance))

@@ -125,3 +125,23 @@ def test_a_substance_that_several_medicines_contain_names_them_all():
     found = MedicineResolver(catalogue).resolve("What is emtricitabine used for?")
     assert sorted(m.name for m in found.medicines) == ["Biktarvy", "Truvada"] and not found.unknown
     assert [m.name for m in MedicineResolver(catalogue).resolve("Is bictegravir taken daily?").medicines] == ["Biktarvy"]
+
+
+def test_a_substance_its_overview_writes_otherwise_names_the_medicine_through_the_lexicon():
+    """The lexicon knows Levemir as a brand of insulin detemir, so "detemir" is Levemir even where the
+    overview writes "Insulindetemir"; a brand of a corpus substance (Alli, orlistat) stays a medicine the
+    corpus lacks, and another brand of a substance the corpus lacks (Tresiba) too."""
+    from rag.catalogue import Catalogue
+    from rag.medicines import MedicineResolver
+
+    catalogue = Catalogue([
+        {"medicine": "Levemir", "substance": "Insulindetemir", "source": "levemir_de.txt"},
+        {"medicine": "Xenical", "substance": "orlistat", "source": "xenical_pl.txt"},
+    ])
+    resolver = MedicineResolver(catalogue)
+    found = resolver.resolve("Czy insulinę detemir można kupić bez recepty?")
+    assert [m.name for m in found.medicines] == ["Levemir"] and not found.unknown
+    alli = resolver.resolve("Was ist Alli?")
+    assert not alli.medicines and alli.unknown == ["Alli"] and [m.name for _, m in alli.same_substance] == ["Xenical"]
+    tresiba = resolver.resolve("How is Tresiba given?")
+    assert not tresiba.medicines and tresiba.unknown == ["Tresiba"]
