@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterator
 from . import glossary
 from .citations import citation_for
 from .context import AnswerContext
-from .lexical import tokens
+from .lexical import stems, stopwords, tokens, words
 from .retriever import ScoredSection
 from .schema import Answer
 from .sentences import sentence_texts, spans, unpack
@@ -53,7 +53,7 @@ class ExtractiveAnswerer:
         frame = self._frame(ctx, str(top.get("medicine", "")), str(top.get("language", "")), [""])
         quote = choose(ctx.text, ctx.embedding, ctx.ranked, self.sentence_vectors,
                        must_match=ctx.shape, ranking=r, subject=ctx.subject,
-                       max_chars=min(MAX_QUOTE_CHARS, MAX_ANSWER_CHARS - len(frame)))
+                       max_chars=min(MAX_QUOTE_CHARS, MAX_ANSWER_CHARS - len(frame)), question_language=ctx.lang)
         if quote is None or quote.score < r.sentence_dense:
             return ctx.refusal("weak_sentence", self.mode)
         citations = [citation_for(n, quote.ranked, a, b) for n, (a, b) in enumerate(quote.parts, 1)]
@@ -136,6 +136,7 @@ def choose(
     ranking: Ranking | None = None,
     subject: tuple[str, ...] = (),
     max_chars: int = MAX_QUOTE_CHARS,
+    question_language: str = "",
 ) -> Quote | None:
     """The best contiguous run of up to `max_sentences` sentences of the top-ranked section.
 
@@ -152,7 +153,7 @@ def choose(
         if n and not must_match.can_tell(str(parts[0].meta.get("language") or "")):
             continue  # another section may state it only where its language shows whether it does
         quotes = [_quote(question, query_embedding, section, sentence_vectors, must_match, ranking or Ranking(), subject,
-                         max_chars) for section in parts]
+                         max_chars, question_language) for section in parts]
         best = max((q for q in quotes if q is not None), key=lambda q: q.rank, default=None)
         # Only the facts of ANY_SECTION_SHAPES may come from another section: else the top section answers or none.
         if best is not None or must_match is None or must_match.kind not in ANY_SECTION_SHAPES:
@@ -161,7 +162,7 @@ def choose(
 
 
 def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must_match, w: Ranking, subject,
-           max_chars: int = MAX_QUOTE_CHARS) -> Quote | None:
+           max_chars: int = MAX_QUOTE_CHARS, question_language: str = "") -> Quote | None:
     text = top.node.text
     sents = spans(text)
     if not sents:
@@ -185,14 +186,15 @@ def _quote(question, query_embedding, top: ScoredSection, sentence_vectors, must
     joinable = [not _is_fragment(text[a:b]) for a, b in sents] if first_only else possible
     vecs = sentence_vectors.get(top, sents, joinable)
     cos = np.nan_to_num(vecs @ q, nan=0.0)
-    q_tokens = set(tokens(question, language)) - set(tokens(" ".join(subject), language))
+    q_tokens = _question_tokens(question, question_language, language) - set(tokens(" ".join(subject), language))
+    sent_tokens = [set(tokens(text[a:b], language)) for a, b in sents]
     q_concepts = glossary.concepts(question)
     # "X contains the active substance Y": how every overview opens; the answer only when that is asked.
     identity = None if must_match is not None and must_match.kind == "substance" else written_rx(language or "", "identity")
     scores, neighbour = [], []
     for i, (a, b) in enumerate(sents):
         sent = text[a:b]
-        overlap = len(q_tokens & set(tokens(sent, language))) / max(len(q_tokens), 1)
+        overlap = len(q_tokens & sent_tokens[i]) / max(len(q_tokens), 1)
         if q_concepts:
             overlap += len(q_concepts & glossary.concepts(sent)) / len(q_concepts)
         boilerplate = _boilerplate_share(sent, language, q_tokens, q_concepts)
@@ -318,6 +320,15 @@ def _lists(text: str, sents: list[tuple[int, int]]) -> list[tuple[int, list[tupl
         out.append((lead, items))
         i = k
     return out
+
+
+def _question_tokens(question: str, question_language: str, language: str | None) -> set[str]:
+    """The question's words as the section's language stems them, without the stopwords of either language
+    ("mot" in "Används Remicade mot psoriasis?" asked of an English overview)."""
+    if not question_language or question_language == language:
+        return set(tokens(question, language))
+    stop = stopwords(language)
+    return set(stems([w for w in words(question, question_language) if w not in stop], language))
 
 
 def _is_fragment(sentence: str) -> bool:
