@@ -21,19 +21,31 @@ def rows() -> tuple[tuple[str, ...], ...]:
 
 
 @lru_cache(maxsize=1)
-def _table() -> tuple[dict[str, int], re.Pattern[str]]:
+def _table() -> tuple[dict[str, int], re.Pattern[str], re.Pattern[str]]:
     index: dict[str, int] = {}
     for i, row in enumerate(rows()):
         for term in row:
             index.setdefault(term, i)
     terms = sorted(index, key=len, reverse=True)
-    return index, re.compile(r"(?<![\w])(" + "|".join(re.escape(t) for t in terms) + r")", re.IGNORECASE)
+    starts = re.compile(r"(?<![\w])(" + "|".join(re.escape(t) for t in terms) + r")", re.IGNORECASE)
+    # Inside a compound ("Lungenkrebs", "nierkanker"), only one-word terms long enough not to occur by chance.
+    inside = re.compile("(" + "|".join(re.escape(t) for t in terms if len(t) >= 5 and " " not in t) + ")", re.IGNORECASE)
+    return index, starts, inside
 
 
-def concepts(text: str) -> set[int]:
-    """Glossary rows a text mentions (by word start), in any listed language."""
-    index, rx = _table()
-    return {index[m.group(1).lower()] for m in rx.finditer(text)}
+def row_of(term: str) -> int | None:
+    """The glossary row that lists this term ("prescription"), or None."""
+    return _table()[0].get(term.lower())
+
+
+def concepts(text: str, compounds: bool = False) -> set[int]:
+    """Glossary rows a text mentions (by word start), in any listed language; with `compounds`, also those a
+    word holds inside ("Lungenkrebs": lung and cancer)."""
+    index, starts, inside = _table()
+    found = {index[m.group(1).lower()] for m in starts.finditer(text)}
+    if compounds:
+        found |= {index[m.group(1).lower()] for m in inside.finditer(text)}
+    return found
 
 
 def equivalents(text: str) -> list[str]:

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from . import glossary
 from .intent import cues
-from .lexical import tokens, without_accents
+from .lexical import cognate, same_cognate, tokens, without_accents
 from .wording import any_language_rx, asks_for, languages_with_phrases, leaflet_topics_rx, phrases, written_rx
 
 
@@ -89,6 +89,7 @@ class Vocabulary:
     def __init__(self, spread: dict[str, int], medicine_count: int) -> None:
         self._stems = sorted(spread)
         self._spread = spread  # stem -> how many medicines' overviews use it
+        self._by_cognate: list[tuple[str, str]] | None = None  # (cognate form, stem), sorted, built when first asked
         self.medicine_count = medicine_count
 
     @classmethod
@@ -145,7 +146,23 @@ class Vocabulary:
             if len(s) >= 5 and abs(len(s) - len(plain)) <= 1 and _one_edit(plain, s):
                 near.append(s)
             i += 1
+        if not near:  # "leucemia" for "leukaemia", "mieloid" for "myeloid": the cognate another language spells
+            near = self._cognates(stem)
         return max(near, key=lambda s: self._spread[s]) if near else None
+
+    def _cognates(self, stem: str) -> list[str]:
+        if self._by_cognate is None:
+            self._by_cognate = sorted((cognate(s), s) for s in self._stems if len(s) >= 6)
+        key = cognate(stem)
+        if len(key) < 6:
+            return []
+        i = bisect.bisect_left(self._by_cognate, (key[:6], ""))
+        found = []
+        while i < len(self._by_cognate) and self._by_cognate[i][0].startswith(key[:6]):
+            if same_cognate(stem, self._by_cognate[i][1]):
+                found.append(self._by_cognate[i][1])
+            i += 1
+        return found
 
     def spread(self, stem: str) -> int:
         """How many medicines' overviews use the word (at least)."""
@@ -189,7 +206,10 @@ def leaflet_topics(text: str) -> set[str]:
 
 def out_of_scope(question: str) -> bool:
     rx = any_language_rx("out_of_scope")
-    return bool(rx and rx.search(question))
+    if not (rx and rx.search(question)):
+        return False
+    # "Can I buy X without a prescription?" asks whether it needs one, which the overviews say.
+    return glossary.row_of("prescription") not in glossary.concepts(question)
 
 
 NUMBER = re.compile(r"\d")
@@ -217,12 +237,17 @@ class Shape:
     pattern: re.Pattern[str] | None = None
     written: str = ""  # kind looked up in the overview language's [written] table, with `pattern` as fallback
     first_only: bool = False  # only the best sentence must hold it; its neighbours may join the quote
+    also: str = ""  # a [written] kind the sentence must hold as well, where its language's file can tell
 
     def can_tell(self, language: str) -> bool:
         """Whether a sentence in this language can be checked for it (else every sentence passes)."""
         return self.pattern is not None or (bool(self.written) and written_rx(language, self.written) is not None)
 
     def matches(self, sentence: str, language: str) -> bool:
+        if self.also:
+            rx = written_rx(language, self.also)
+            if rx is not None and not rx.search(sentence):
+                return False
         rx = written_rx(language, self.written) if self.written else None
         if rx is not None and rx.search(sentence):
             return True
@@ -257,11 +282,13 @@ def answer_shape(question: str, substances: list[str] | None = None) -> Shape | 
         return Shape("mechanism", written="mechanism", first_only=True)
     if asks_for(question, "site"):  # "where is X injected?": the thigh, the abdomen, into the eye
         return Shape("site", written="site", first_only=True)
+    # "How many mg a day?": the amount and how often it is taken, in one sentence.
+    per_time = "frequency" if asks_for(question, "per_time") else ""
     for asked, written in _UNITS:
         if re.search(asked, question, re.IGNORECASE):
-            return Shape("unit", re.compile(written, re.IGNORECASE))
+            return Shape("unit", re.compile(written, re.IGNORECASE), also=per_time)
     if asks_for(question, "number"):
-        return Shape("number", NUMBER, written="number")
+        return Shape("number", NUMBER, written="number", also=per_time)
     if asks_for(question, "route"):  # "How is X given?": an infusion, tablets, under the skin
         return Shape("route", written="route", first_only=True)
     if asks_for(question, "indication"):  # "What is X used for?": the sentence that says what it treats

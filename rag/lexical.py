@@ -94,6 +94,36 @@ def without_accents(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
+_COGNATE_STEPS = (("ä", "e"), ("æ", "e"), ("ö", "o"), ("ø", "o"), ("ü", "u"), ("ß", "ss"))
+_COGNATE_SPELLING = (("ae", "e"), ("oe", "e"), ("ph", "f"), ("th", "t"), ("ch", "c"), ("k", "c"), ("y", "i"),
+                     ("mf", "nf"))
+
+
+@lru_cache(maxsize=65536)
+def cognate(word: str) -> str:
+    """A word as its cognates in other European languages spell it alike: "leukaemia", "Leukämie" and
+    "leucemia" are all "leucemia"; "lymphoma" and "linfoma" "linfoma" (no accents, one letter of a pair)."""
+    w = word.lower()
+    for a, b in _COGNATE_STEPS:
+        w = w.replace(a, b)
+    w = without_accents(w)
+    for a, b in _COGNATE_SPELLING:
+        w = w.replace(a, b)
+    return re.sub(r"(\w)\1+", r"\1", w)
+
+
+def same_cognate(a: str, b: str, at_least: int = 6, rest: int = 3) -> bool:
+    """The two word stems (of any languages) share a cognate start of `at_least` letters, and the shorter
+    has at most `rest` letters after it ("mieloid" and "myeloisch", "multipl" and "multipelt")."""
+    ca, cb = cognate(a), cognate(b)
+    n = 0
+    for x, y in zip(ca, cb):
+        if x != y:
+            break
+        n += 1
+    return n >= at_least and min(len(ca), len(cb)) - n <= rest
+
+
 def words(text: str, language: str | None = None) -> list[str]:
     """Lowercase words of a text without the language's stopwords and single letters (digits stay)."""
     if not unicodedata.is_normalized("NFC", text):

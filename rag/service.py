@@ -10,7 +10,7 @@ from typing import Iterator
 import numpy as np
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
-from . import guard
+from . import glossary, guard
 from .answerer import Answerer
 from .citations import citation_for
 from .context import AnswerContext, refusal
@@ -18,6 +18,7 @@ from .corpus import Corpus
 from .extractive import ANY_SECTION_SHAPES, MAX_ANSWER_CHARS, ExtractiveAnswerer, clause_end
 from .intent import IntentModel, combine, section_prior
 from .language import question_language
+from .lexical import same_cognate
 from .medicines import MedicineResolver
 from .postprocess import LanguagePreference, MedicineFilter, SectionIntent, TopK
 from .retriever import ScoredSection, SectionRetriever
@@ -245,7 +246,12 @@ class RagService:
         content = [words.known_form(t) for t in guard.topic_tokens(text, lang, inflected=True) if t not in terms]
         if not all(content):
             return []  # part of what is asked is a word no overview uses: the corpus cannot vouch for the answer
-        return [t for t in content if words.is_specific(t)]
+        specific = [t for t in content if words.is_specific(t)]
+        if len(specific) < 2:
+            # "tumore del polmone non a piccole cellule": "cellule" alone would name any cell; the common words
+            # with a glossary meaning (cancer, lung) stay, to be matched by that meaning.
+            specific += [t for t in content if t not in specific and glossary.concepts(t)]
+        return specific
 
     def _conditions(self, question: str, text: str, lang: str, topic: list[str], prior: dict, covered: str) -> Answer:
         """Every medicine whose overview names the condition or class asked about, each cited; none: refuse."""
@@ -257,14 +263,16 @@ class RagService:
         picked: dict[str, tuple[object, int, int]] = {}
         # All the words of the condition but one, and always the words fewest overviews use ("sclérose" in
         # "sclérose en plaques", which an English overview calls "multiple sclerosis"); of equals, every one.
-        spread = {t: self._vocabulary().spread(t) for t in topic}
+        vocabulary = self._vocabulary()
+        broad = {t for t in topic if not vocabulary.is_specific(t)}  # kept for their glossary meaning
+        spread = {t: vocabulary.medicine_count if t in broad else vocabulary.spread(t) for t in topic}
         rarest = {t for t in topic if spread[t] == min(spread.values())}
         need = max(len(rarest), len(topic) - 1)
         for r in ranked:
             name = str(r.meta.get("medicine", ""))
             if name.lower() in picked or len(picked) >= self.settings.max_condition_medicines:
                 continue
-            span = _sentence_naming(r.node.text, topic, need, lang, rarest)
+            span = _sentence_naming(r.node.text, topic, need, lang, rarest, broad)
             if span:
                 picked[name.lower()] = (r, *span)
         if not picked:
@@ -349,14 +357,19 @@ def _medicine_terms(catalogue, lang: str) -> set[str]:
 
 
 def _sentence_naming(text: str, topic: list[str], need: int, lang: str,
-                     required: set[str] = frozenset()) -> tuple[int, int] | None:
+                     required: set[str] = frozenset(), broad: set[str] = frozenset()) -> tuple[int, int] | None:
     """The first sentence of a section that holds at least `need` of the topic stems (of a question in `lang`),
-    every `required` one among them."""
+    every `required` one among them; a `broad` stem is held by its glossary meaning too."""
+    meanings = {t: glossary.concepts(t) if t in broad else set() for t in topic}
     for a, b in spans(text):
         words = set(guard.tokens(text[a:b], lang))
         # A short word names a condition only as an abbreviation the overview writes in capitals ("HIV").
         short = {w.lower() for w in re.findall(r"\b[A-Z][A-Z0-9]{1,3}\b", text[a:b])}
-        held = {t for t in topic if t in short or any(len(w) >= 4 and (w.startswith(t) or t.startswith(w)) for w in words)}
+        # A word is held as written or as its cognate in another language; a broad one by its glossary
+        # meaning too ("polmone": "lung", "Lungenkrebs").
+        said = glossary.concepts(text[a:b], compounds=True) if any(meanings.values()) else set()
+        held = {t for t in topic if t in short or (meanings[t] and meanings[t] <= said)
+                or any(len(w) >= 4 and (w.startswith(t) or t.startswith(w) or same_cognate(t, w)) for w in words)}
         if len(held) >= need and required <= held:
             return a, b
     return None

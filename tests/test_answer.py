@@ -139,3 +139,19 @@ def test_a_leaflet_topic_the_overview_writes_about_is_answered_from_where_it_doe
     in whatever section it stands."""
     a = service.answer(question)
     assert not a.refused and "Gravida" in a.citations[0].quote, a.answer
+
+
+@pytest.mark.parametrize("question,medicine", [
+    ("Can I buy Lumykras without a prescription?", "Lumykras"),
+    ("Czy Opzelurę można kupić bez recepty?", "Opzelura"),
+])
+def test_buying_without_a_prescription_is_answered_with_the_prescription_status(service, question, medicine):
+    """Not a question about prices or shops: whether the medicine needs a prescription, which every overview says."""
+    a = service.answer(question)
+    assert not a.refused, a.answer
+    assert a.citations[0].medicine == medicine and "receptbelagt" in a.citations[0].quote
+
+
+def test_a_spanish_idiom_with_cuesta_is_no_question_about_cost(service):
+    a = service.answer("Me cuesta tragar pastillas, ¿puedo tomar Lumykras?")
+    assert a.reason != "out_of_scope" and not a.refused

@@ -541,3 +541,77 @@ def test_a_long_list_is_answered_with_every_item_cut_to_its_first_clause(make_se
     assert all(c in a.answer for c in ("rheumatoid arthritis", "psoriatic arthritis", "ankylosing spondylitis",
                                         "ulcerative colitis")), a.answer
     assert "” …" in a.answer and all(c.quote in c.context for c in a.citations)
+
+
+COGNATES = {
+    "myelomab_en.txt": """Myelomab (myelomabumab)
+EMA/777001/2024
+
+What is Myelomab and what is it used for?
+Myelomab is a cancer medicine used to treat adults with multiple myeloma, a cancer of the bone marrow.
+
+How is Myelomab used?
+Myelomab is given as an infusion into a vein once a week.
+""",
+    "leukinib_en.txt": """Leukinib (leukinib)
+EMA/777002/2024
+
+What is Leukinib and what is it used for?
+Leukinib is a cancer medicine used to treat adults with chronic myeloid leukaemia, a cancer of the white blood cells.
+
+How is Leukinib used?
+Leukinib is taken as one tablet once a day.
+""",
+    "leucimab_es.txt": """Leucimab (leucimabumab)
+EMA/777003/2024
+
+¿Qué es Leucimab y para qué se utiliza?
+Leucimab es un medicamento contra el cáncer que se utiliza para tratar a adultos con leucemia mieloide crónica.
+
+¿Cómo se usa Leucimab?
+Leucimab se administra en forma de comprimidos una vez al día.
+""",
+}
+
+
+def test_a_condition_written_as_its_cognate_in_another_language_finds_the_medicines(make_settings, tmp_path):
+    """"multipelt myelom" is multiple myeloma, "leukaemia" the Spanish "leucemia"; "cellule" alone, with a
+    lung cancer no overview names, is no condition and finds no medicine by its white blood cells."""
+    from ingest.pipeline import ingest
+    from rag.service import RagService
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in COGNATES.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    settings = make_settings()
+    assert ingest([docs], settings).exit_code == 0
+    service = RagService(settings)
+    a = service.answer("Vilka läkemedel finns mot multipelt myelom?")
+    assert not a.refused and [c.medicine for c in a.citations] == ["Myelomab"], a.answer
+    b = service.answer("Which medicines are used for chronic myeloid leukaemia?")
+    assert not b.refused and sorted(c.medicine for c in b.citations) == ["Leucimab", "Leukinib"], b.answer
+    c = service.answer("Quali farmaci si usano per il tumore del polmone non a piccole cellule?")
+    assert c.refused and not c.citations, c.answer
+
+
+STRENGTHS_ONLY = """Capsumab (capsumabinib)
+EMA/777004/2024
+
+What is Capsumab and what is it used for?
+Capsumab is a cancer medicine used to treat adults with kidney cancer. It is available as capsules (12.5 mg, 25 mg and 50 mg).
+
+How is Capsumab used?
+Capsumab can only be obtained with a prescription. It is taken by mouth.
+"""
+
+
+def test_an_amount_per_day_is_not_answered_with_the_capsule_strengths(make_settings, tmp_path):
+    """"How many mg a day?" wants an amount and how often together; the strengths the capsules come in are
+    no daily dose. Asked for the strength, they answer."""
+    service = _service_over(make_settings, tmp_path, "capsumab_en.txt", STRENGTHS_ONLY)
+    for question in ("Hoeveel mg Capsumab moet ik per dag slikken?", "How many mg of Capsumab should I take a day?"):
+        a = service.answer(question)
+        assert a.refused and not a.citations, (question, a.answer)
+    b = service.answer("What strength are Capsumab capsules?")
+    assert not b.refused and "12.5 mg" in b.citations[0].quote
