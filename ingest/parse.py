@@ -487,7 +487,10 @@ def _paragraphs(lines: list[str], web: bool, pdf: bool = False, line_paragraphs:
             prev = cur[-1]
             ends = prev.endswith(_SENTENCE_ENDS)
             short = len(prev) < 0.8 * full_width
-            if web or pending_blank or _BULLET.match(line) or (ends and (short or unwrapped)):
+            # A blank line inside a sentence (a page break: "… oder das" / "Gesäß injiziert.") breaks nothing.
+            broken = (pending_blank and not ends and ":" not in prev and not line.startswith("[") and len(prev.split()) >= 8
+                      and bool(re.search(r"\b[a-zäöüåæøéè]+,?$", prev)))
+            if web or (pending_blank and not broken) or _BULLET.match(line) or (ends and (short or unwrapped)):
                 paras.append(" ".join(cur))
                 cur = []
         if pdf and cur and _HYPHENATED.search(cur[-1]) and line[:1].islower():

@@ -310,3 +310,12 @@ def test_an_epar_summary_printed_without_blank_lines_keeps_a_section_per_paragra
     assert "400 mg once a day" in by_key["how_used"]
     assert "blocks some specific enzymes" in by_key["how_works"]
     assert "chronic myeloid leukaemia" in by_key["what_is"] and "400 mg" not in by_key["what_is"]
+
+
+def test_a_blank_line_inside_a_sentence_does_not_cut_it():
+    """A page break printed as a blank line in the middle of a sentence ("… oder das" / "Gesäß injiziert.")."""
+    text = ("Was ist Oldmed?\n\nOldmed ist eine Injektionslösung, die den Wirkstoff Oldmedetemir enthält.\n\n"
+            "Wie wird Oldmed angewendet?\n\nOldmed wird unter die Haut in die Bauchwand, den Oberschenkel, den Oberarm oder das\n\n"
+            "Gesäß injiziert. Oldmed wird einmal täglich gegeben.\n")
+    by_key = {s.key: s.text for s in parse([text], "text", file_name="oldmed_de.txt").sections}
+    assert "den Oberarm oder das Gesäß injiziert." in by_key["how_used"]
