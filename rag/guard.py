@@ -27,7 +27,7 @@ def _generic(language: str | None) -> frozenset[str]:
 def cue_tokens(language: str | None = None) -> frozenset[str]:
     """Stems of the section cues and of the question forms that ask for a frequency, duration, number or date
     ("how far apart", "what percentage"): how a question asks, not what about."""
-    forms = [c for code in languages_with_phrases() for kind in ("frequency", "duration", "mechanism", "site", "route", "number", "date")
+    forms = [c for code in languages_with_phrases() for kind in ("frequency", "per_time", "duration", "mechanism", "result", "site", "route", "strength", "number", "date")
              for c in phrases(code).shape.get(kind, ())]
     return frozenset(t for cue in [c for words in cues().values() for c in words] + forms
                      for t in tokens(cue.rstrip("=$").lstrip("^").replace("*", " "), language))
@@ -213,6 +213,7 @@ def out_of_scope(question: str) -> bool:
 
 
 NUMBER = re.compile(r"\d")
+STRENGTH = re.compile(r"\d\s*(?:mg|µg|mcg|micrograms?|mikrogram\w*|mg/ml|ml|g|units|IU|IE)(?!\w)", re.IGNORECASE)
 DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{1,2}/\d{4}\b")
 
 
@@ -280,8 +281,12 @@ def answer_shape(question: str, substances: list[str] | None = None) -> Shape | 
         return Shape("duration", written="duration")
     if asks_for(question, "mechanism"):  # "how does X work?": what it blocks or binds, not what it is
         return Shape("mechanism", written="mechanism", first_only=True)
+    if asks_for(question, "result"):  # "What results did the study give?": an outcome, a number, a comparison
+        return Shape("result", written="result")
     if asks_for(question, "site"):  # "where is X injected?": the thigh, the abdomen, into the eye
         return Shape("site", written="site", first_only=True)
+    if asks_for(question, "strength"):  # "What strength are the tablets?": 250 mg, 100 micrograms, 40 mg/ml
+        return Shape("strength", STRENGTH)
     # "How many mg a day?": the amount and how often it is taken, in one sentence.
     per_time = "frequency" if asks_for(question, "per_time") else ""
     for asked, written in _UNITS:

@@ -615,3 +615,32 @@ def test_an_amount_per_day_is_not_answered_with_the_capsule_strengths(make_setti
         assert a.refused and not a.citations, (question, a.answer)
     b = service.answer("What strength are Capsumab capsules?")
     assert not b.refused and "12.5 mg" in b.citations[0].quote
+
+
+STUDIED_ONLY = """Resultamab (resultinib)
+EMA/777005/2015
+
+What is Resultamab?
+Resultamab is a medicine that contains the active substance resultinib. It is available as brown tablets (250 mg).
+
+What is Resultamab used for?
+Resultamab is used to treat adults with lung cancer.
+
+How is Resultamab used?
+The recommended dose is one tablet once a day.
+
+How has Resultamab been studied?
+The effects of Resultamab were first tested in experimental models before being studied in humans.
+"""
+
+
+def test_the_strength_is_answered_from_where_the_form_is_and_results_only_with_an_outcome(make_settings, tmp_path):
+    """An older summary states the tablets' strength under "What is X?", not with the dose; and that a medicine
+    was "first tested in experimental models" is no result of any study."""
+    service = _service_over(make_settings, tmp_path, "resultamab_en.txt", STUDIED_ONLY)
+    a = service.answer("Vilken styrka har Resultamab-tabletterna?")
+    assert not a.refused and "250 mg" in a.citations[0].quote, a.answer
+    for question in ("Quali risultati ha dato lo studio principale su Resultamab?",
+                     "What results did the main study of Resultamab give?"):
+        b = service.answer(question)
+        assert b.refused and not b.citations, (question, b.answer)
