@@ -27,7 +27,7 @@ def _generic(language: str | None) -> frozenset[str]:
 def cue_tokens(language: str | None = None) -> frozenset[str]:
     """Stems of the section cues and of the question forms that ask for a frequency, duration, number or date
     ("how far apart", "what percentage"): how a question asks, not what about."""
-    forms = [c for code in languages_with_phrases() for kind in ("frequency", "per_time", "duration", "mechanism", "result", "site", "route", "strength", "number", "date")
+    forms = [c for code in languages_with_phrases() for kind in ("frequency", "per_time", "duration", "mechanism", "result", "combination", "site", "route", "strength", "number", "date")
              for c in phrases(code).shape.get(kind, ())]
     return frozenset(t for cue in [c for words in cues().values() for c in words] + forms
                      for t in tokens(cue.rstrip("=$").lstrip("^").replace("*", " "), language))
@@ -273,6 +273,8 @@ def answer_shape(question: str, substances: list[str] | None = None) -> Shape | 
         words = [re.escape(w) for s in substances for w in re.split(r"\s*(?:/|,| and | und | och | og | et )\s*", s) if len(w) > 2]
         if words:
             return Shape("substance", re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)", re.IGNORECASE))
+    if asks_for(question, "combination"):  # "What is it combined with?", "Can it be used with insulin?"
+        return Shape("combination", written="combination", first_only=True)
     if asks_for(question, "yes_no"):
         return None
     if asks_for(question, "frequency"):

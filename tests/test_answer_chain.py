@@ -644,3 +644,26 @@ def test_the_strength_is_answered_from_where_the_form_is_and_results_only_with_a
                      "What results did the main study of Resultamab give?"):
         b = service.answer(question)
         assert b.refused and not b.citations, (question, b.answer)
+
+
+COMBINED = """Combimab (combimabumab)
+EMA/777006/2020
+
+What is Combimab and what is it used for?
+Combimab is a cancer medicine used to treat adults with the following cancers:
+• metastatic breast cancer, in combination with paclitaxel;
+• advanced kidney cancer, on its own.
+
+How is Combimab used?
+Combimab is given as an infusion into a vein every three weeks.
+"""
+
+
+def test_what_a_medicine_is_combined_with_is_answered_by_the_item_that_says_so(make_settings, tmp_path):
+    """"What is it combined with?" and "is it used alone?" want the sentence that names the combination, in
+    the list of what it treats, even when the question's cue words point at how it is given."""
+    service = _service_over(make_settings, tmp_path, "combimab_en.txt", COMBINED)
+    a = service.answer("Avec quel médicament Combimab est-il associé dans le cancer du sein ?")
+    assert not a.refused and any("paclitaxel" in c.quote for c in a.citations), a.answer
+    b = service.answer("Is Combimab given together with other medicines for kidney cancer?")
+    assert not b.refused and any("on its own" in c.quote for c in b.citations), b.answer
