@@ -257,6 +257,12 @@ class Shape:
         return rx is None  # this language's file cannot tell: the quote is not held to it
 
 
+@lru_cache(maxsize=1)
+def _form_rows() -> frozenset[int]:
+    """The glossary rows of a medicine's forms: tablets, capsules, cream, injection, infusion."""
+    return frozenset(r for t in ("tablet", "capsule", "cream", "injection", "infusion") if (r := glossary.row_of(t)) is not None)
+
+
 def answer_shape(question: str, substances: list[str] | None = None) -> Shape | None:
     """What a quote must contain to answer a "when", "how often", "how many", active-substance, unit or
     "used for" question. A "why" question wants a reason, even when it names a dose or a date; a question
@@ -276,6 +282,9 @@ def answer_shape(question: str, substances: list[str] | None = None) -> Shape | 
     if asks_for(question, "combination"):  # "What is it combined with?", "Can it be used with insulin?"
         return Shape("combination", written="combination", first_only=True)
     if asks_for(question, "yes_no"):
+        # "Is Byetta a pill?", "Abilify existe-t-il en piqûre ?": answered by the sentence that states the form.
+        if glossary.concepts(question) & _form_rows():
+            return Shape("route", written="route", first_only=True)
         return None
     if asks_for(question, "frequency"):
         return Shape("frequency", written="frequency")
