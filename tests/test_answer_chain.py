@@ -640,6 +640,8 @@ def test_the_strength_is_answered_from_where_the_form_is_and_results_only_with_a
     service = _service_over(make_settings, tmp_path, "resultamab_en.txt", STUDIED_ONLY)
     a = service.answer("Vilken styrka har Resultamab-tabletterna?")
     assert not a.refused and "250 mg" in a.citations[0].quote, a.answer
+    pill = service.answer("Is Resultamab a pill?")  # yes or no, answered by the sentence that states the form
+    assert not pill.refused and "tablets" in pill.citations[0].quote, pill.answer
     for question in ("Quali risultati ha dato lo studio principale su Resultamab?",
                      "What results did the main study of Resultamab give?"):
         b = service.answer(question)
