@@ -91,17 +91,23 @@ _SERVICES: dict[tuple[str, str], object] = {}
 def _service_over(make_settings, tmp_path, name: str, text: str):
     """A service over a store holding one document, ingested as a user would; once per document and session
     (the tests only ask)."""
+    return _service_over_files(make_settings, tmp_path, {name: text})
+
+
+def _service_over_files(make_settings, tmp_path, files: dict[str, str]):
     from ingest.pipeline import ingest
     from rag.service import RagService
 
-    if (name, text) not in _SERVICES:
+    key = tuple(sorted(files.items()))
+    if key not in _SERVICES:
         docs = tmp_path / "docs"
         docs.mkdir()
-        (docs / name).write_text(text, encoding="utf-8")
+        for name, text in files.items():
+            (docs / name).write_text(text, encoding="utf-8")
         settings = make_settings()
         assert ingest([docs], settings).exit_code == 0
-        _SERVICES[(name, text)] = RagService(settings)
-    return _SERVICES[(name, text)]
+        _SERVICES[key] = RagService(settings)
+    return _SERVICES[key]
 
 
 def test_a_leaflet_topic_the_overview_does_write_about_is_answered(make_settings, tmp_path):
@@ -262,16 +268,7 @@ Virostat is taken as one tablet once a day.
 def test_a_condition_asked_in_another_language_finds_the_medicines_that_treat_it(make_settings, tmp_path):
     """The overviews are in English; the question names the condition as its own language writes it
     ("astma"), or by an abbreviation ("hiv"). A condition no overview names is still refused."""
-    from ingest.pipeline import ingest
-    from rag.service import RagService
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for name, text in ASTHMA_AND_HIV.items():
-        (docs / name).write_text(text, encoding="utf-8")
-    settings = make_settings()
-    assert ingest([docs], settings).exit_code == 0
-    service = RagService(settings)
+    service = _service_over_files(make_settings, tmp_path, ASTHMA_AND_HIV)
     for question, medicine in (("Hvilket lægemiddel bruges mod astma?", "Breathmab"),
                                ("Welk geneesmiddel wordt gebruikt tegen astma?", "Breathmab"),
                                ("Hvilke lægemidler bruges mod hiv?", "Virostat"),
@@ -577,16 +574,7 @@ Leucimab se administra en forma de comprimidos una vez al día.
 def test_a_condition_written_as_its_cognate_in_another_language_finds_the_medicines(make_settings, tmp_path):
     """"multipelt myelom" is multiple myeloma, "leukaemia" the Spanish "leucemia"; "cellule" alone, with a
     lung cancer no overview names, is no condition and finds no medicine by its white blood cells."""
-    from ingest.pipeline import ingest
-    from rag.service import RagService
-
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for name, text in COGNATES.items():
-        (docs / name).write_text(text, encoding="utf-8")
-    settings = make_settings()
-    assert ingest([docs], settings).exit_code == 0
-    service = RagService(settings)
+    service = _service_over_files(make_settings, tmp_path, COGNATES)
     a = service.answer("Vilka läkemedel finns mot multipelt myelom?")
     assert not a.refused and [c.medicine for c in a.citations] == ["Myelomab"], a.answer
     b = service.answer("Which medicines are used for chronic myeloid leukaemia?")
