@@ -27,7 +27,7 @@ MAX_QUOTE_CHARS = 420
 MAX_ANSWER_CHARS = 600  # the whole answer, its wording in the question's language included
 # What the answer must hold that any section may state: the active substance, the form and its strength
 # (older summaries state them under "What is X?"), a leaflet topic the overview writes about (pregnancy, food).
-ANY_SECTION_SHAPES = ("substance", "route", "strength", "combination", "topic")
+ANY_SECTION_SHAPES = ("substance", "route", "strength", "topic")
 
 
 class ExtractiveAnswerer:

