@@ -472,8 +472,8 @@ def _paragraphs(lines: list[str], web: bool, pdf: bool = False, line_paragraphs:
     if not lengths:
         return ""
     full_width = lengths[int(len(lengths) * 0.9) - 1 if len(lengths) > 1 else 0]
-    filled = [s.replace(_SUBHEAD, "").strip() for s in lines if s.strip()]
-    unwrapped = line_paragraphs and len(filled) > 1 and all(s.endswith(_SENTENCE_ENDS) for s in filled[:-1])
+    filled = [s.replace(_SUBHEAD, "").strip() for s in lines if s.strip()] if line_paragraphs else []
+    unwrapped = len(filled) > 1 and all(s.endswith(_SENTENCE_ENDS) for s in filled[:-1])
     paras: list[str] = []
     cur: list[str] = []
     pending_blank = False
@@ -488,8 +488,9 @@ def _paragraphs(lines: list[str], web: bool, pdf: bool = False, line_paragraphs:
             ends = prev.endswith(_SENTENCE_ENDS)
             short = len(prev) < 0.8 * full_width
             # A blank line inside a sentence (a page break: "… oder das" / "Gesäß injiziert.") breaks nothing.
+            last = prev.split()[-1].rstrip(",")
             broken = (pending_blank and not ends and ":" not in prev and not line.startswith("[") and len(prev.split()) >= 8
-                      and bool(re.search(r"\b[a-zäöüåæøéè]+,?$", prev)))
+                      and last.isalpha() and last.islower())
             if web or (pending_blank and not broken) or _BULLET.match(line) or (ends and (short or unwrapped)):
                 paras.append(" ".join(cur))
                 cur = []

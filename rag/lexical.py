@@ -12,6 +12,7 @@ inflections of one word meet ("tabletter" and "tablett", "Nebenwirkungen" and "N
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 import tomllib
@@ -116,11 +117,7 @@ def same_cognate(a: str, b: str, at_least: int = 6, rest: int = 3) -> bool:
     """The two word stems (of any languages) share a cognate start of `at_least` letters, and the shorter
     has at most `rest` letters after it ("mieloid" and "myeloisch", "multipl" and "multipelt")."""
     ca, cb = cognate(a), cognate(b)
-    n = 0
-    for x, y in zip(ca, cb):
-        if x != y:
-            break
-        n += 1
+    n = len(os.path.commonprefix([ca, cb]))
     return n >= at_least and min(len(ca), len(cb)) - n <= rest
 
 

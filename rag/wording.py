@@ -117,8 +117,13 @@ def asks_for_medicines(text: str, lang: str) -> bool:
 
 def asks_for(text: str, kind: str) -> bool:
     """The question asks for a kind of answer ("how often", "wie oft", "active substance"…), in any language."""
-    rx = _cue_rx(tuple(c for code in languages_with_phrases() for c in phrases(code).shape.get(kind, ())))
+    rx = _shape_rx(kind)
     return bool(rx and rx.search(text))
+
+
+@lru_cache(maxsize=None)
+def _shape_rx(kind: str) -> re.Pattern[str] | None:
+    return _cue_rx(tuple(c for code in languages_with_phrases() for c in phrases(code).shape.get(kind, ())))
 
 
 @lru_cache(maxsize=64)
